@@ -1,0 +1,41 @@
+"""One decorator that names a public symbol and registers it for Keras saving.
+
+Every layer and model class of the package is decorated with
+`@lficam_export("lficam_tf.layers.FeatureImportanceNetwork")`: the path says
+where the symbol is public, and the class is registered with
+`keras.saving.register_keras_serializable(package="lficam_tf")`, so `.keras`
+files reload without `custom_objects`.
+"""
+
+import keras
+
+PACKAGE = "lficam_tf"
+
+#: Every exported symbol, by its public path. Tests walk this to round-trip
+#: every layer through its config and through a `.keras` file.
+EXPORTED = {}
+
+
+def lficam_export(path):
+    """Export `path` (e.g. `"lficam_tf.layers.FeatureImportanceNetwork"`).
+
+    Classes with a `get_config` are registered as Keras serializable under the
+    package name `lficam_tf` and the last component of `path`.
+    """
+    if not path.startswith(PACKAGE + "."):
+        raise ValueError(
+            f"`path` must start with '{PACKAGE}.'. Received: path={path!r}"
+        )
+    name = path.rsplit(".", 1)[-1]
+
+    def decorator(symbol):
+        if isinstance(symbol, type) and hasattr(symbol, "get_config"):
+            symbol = keras.saving.register_keras_serializable(
+                package=PACKAGE, name=name
+            )(symbol)
+        if path in EXPORTED and EXPORTED[path] is not symbol:
+            raise ValueError(f"Two symbols exported as {path!r}.")
+        EXPORTED[path] = symbol
+        return symbol
+
+    return decorator

@@ -1,0 +1,111 @@
+"""The backbone registry: named constructors with their metadata as data.
+
+Each backbone is one `BackboneSpec`: how to build the feature extractor, and
+what a user (or `build_model`) needs to know about it without building it:
+feature channels and stride, default input size, preprocessing, the name of
+the feature layer, and whether the ABN head can be built on it.
+"""
+
+import dataclasses
+import difflib
+import fnmatch
+import re
+from typing import Callable, Optional
+
+from lficam_tf.api_export import lficam_export
+
+
+@dataclasses.dataclass(frozen=True)
+class BackboneSpec:
+    """What the package knows about one backbone.
+
+    Attributes:
+        name: registry name, e.g. `"cifar_resnet20"`.
+        build: `build(input_shape, weights, **options)` returning a
+            `keras.Model` from preprocessed images to the feature maps F.
+        channels: K, the channels of F.
+        stride: input size / feature-map size with the default options.
+        input_shape: default `(height, width, 3)`.
+        preprocessing: the preprocessing preset the backbone expects (a key
+            of `lficam_tf.backbones.PREPROCESSING`), or `None` when the
+            backbone normalises inside itself.
+        feature_layer: the layer whose output is F, where it has a stable name.
+        family: `"applications"`, `"cifar_resnet"` or `"resnet"`.
+        build_abn: `build_abn(input_shape, weights, **options)` returning the
+            three parts of an Attention Branch Network (extractor, perception
+            stage, attention stage), or `None` where ABN is not supported.
+        options: the extra keyword options `build` accepts (e.g. `stem_stride`).
+        description: one line for `list_backbones` users.
+    """
+
+    name: str
+    build: Callable
+    channels: int
+    stride: int
+    input_shape: tuple
+    preprocessing: Optional[str]
+    feature_layer: Optional[str] = None
+    family: str = ""
+    build_abn: Optional[Callable] = None
+    options: tuple = ()
+    description: str = ""
+
+
+_REGISTRY = {}
+
+
+def register_backbone(spec):
+    """Add `spec` to the registry; names are unique."""
+    if spec.name in _REGISTRY:
+        raise ValueError(f"Backbone {spec.name!r} is already registered.")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def _natural_key(name):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+@lficam_export("lficam_tf.list_backbones")
+def list_backbones(pattern="*", abn=False):
+    """Names of the registered backbones, naturally sorted.
+
+    Args:
+        pattern: str. A shell-style wildcard such as `"resnet*"`.
+            Defaults to `"*"`.
+        abn: bool. Only the backbones the ABN head can be built on.
+            Defaults to `False`.
+
+    Example:
+
+    >>> list_backbones("cifar_resnet*")
+    ['cifar_resnet20', 'cifar_resnet32', 'cifar_resnet56', 'cifar_resnet110']
+    """
+    names = [
+        name
+        for name, spec in _REGISTRY.items()
+        if fnmatch.fnmatchcase(name, pattern) and (not abn or spec.build_abn)
+    ]
+    return sorted(names, key=_natural_key)
+
+
+@lficam_export("lficam_tf.get_backbone_spec")
+def get_backbone_spec(name):
+    """The `BackboneSpec` registered as `name`.
+
+    Raises:
+        ValueError: for an unknown name, with the closest names and the list.
+    """
+    if not isinstance(name, str):
+        raise TypeError(
+            "`backbone` must be a registered name (str) or a keras.Model. "
+            f"Received: backbone={name!r}"
+        )
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(
+            f"Unknown backbone {name!r}.{hint} Known backbones: "
+            f"{', '.join(list_backbones())}. See lficam_tf.list_backbones()."
+        )
+    return _REGISTRY[name]

@@ -1,0 +1,141 @@
+"""Reading intermediate feature maps out of any Keras model.
+
+`feature_model(model, "block5_conv3")` returns a model from the same inputs
+to that layer's output (and, on request, to the model's output too), sharing
+the original layers and weights. It works for Functional and Sequential
+models and for layers inside nested models ("base/conv5_block3_out", or just
+"conv5_block3_out" when the name is unique), which is where the
+"Graph disconnected" error of `keras.Model(model.input, inner.output)` comes
+from: the inner layer's output tensor belongs to the nested model's own graph.
+Here the outer graph is re-run with `keras.models.clone_model`, reusing every
+layer, and the nested model is replaced by a view that also returns the inner
+feature map.
+"""
+
+import keras
+
+
+def _unwrap(tensors):
+    return tensors[0] if len(tensors) == 1 else tensors
+
+
+def _as_functional(model):
+    if isinstance(model, keras.Sequential):
+        if not model.built or not model.inputs:
+            raise ValueError(
+                f"Sequential model {model.name!r} is not built: give it an "
+                "`keras.Input(shape)` as its first layer or call it once."
+            )
+        return keras.Model(
+            _unwrap(model.inputs), _unwrap(model.outputs), name=model.name
+        )
+    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
+        raise TypeError(
+            "`model` must be a Functional or Sequential keras.Model (a subclassed "
+            f"model has no graph to read a layer from). Received: {type(model).__name__}"
+        )
+    return model
+
+
+def _nested_paths(model, prefix=""):
+    """All layer paths of `model`, nested models included, in graph order."""
+    paths = []
+    for layer in model.layers:
+        path = prefix + layer.name
+        paths.append(path)
+        if isinstance(layer, keras.Model):
+            paths.extend(_nested_paths(layer, path + "/"))
+    return paths
+
+
+def resolve_layer_path(model, layer):
+    """The full path of `layer` in `model` ("outer/inner" for nested models).
+
+    A bare name that is not a top-level layer is looked up in the nested
+    models; it must be unique there.
+    """
+    paths = _nested_paths(model)
+    if layer in paths:
+        return layer
+    matches = [p for p in paths if p.rsplit("/", 1)[-1] == layer]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ValueError(
+            f"Layer name {layer!r} is ambiguous in model {model.name!r}: "
+            f"{matches}. Pass the full path."
+        )
+    rank4 = [p for p in paths if _output_rank(model, p) == 4]
+    raise ValueError(
+        f"Model {model.name!r} has no layer {layer!r}. Layers with 4-D outputs "
+        f"(feature maps), last ones first: {rank4[::-1][:12]}. Nested layers are "
+        "named 'outer/inner'."
+    )
+
+
+def _get(model, path):
+    for name in path.split("/"):
+        model = model.get_layer(name)
+    return model
+
+
+def _output_rank(model, path):
+    try:
+        return len(_get(model, path).output.shape)
+    except (AttributeError, ValueError):
+        return None
+
+
+def last_feature_layer(model):
+    """Path of the last layer with a 4-D output, nested models included.
+
+    Post-hoc CAM libraries' usual default target layer: the last feature map
+    before pooling.
+    """
+    for path in reversed(_nested_paths(model)):
+        layer = _get(model, path)
+        if isinstance(layer, (keras.Model, keras.layers.InputLayer)):
+            continue
+        if _output_rank(model, path) == 4:
+            return path
+    raise ValueError(
+        f"Model {model.name!r} has no layer with a 4-D output (batch, h, w, "
+        "channels): there is no feature map to explain."
+    )
+
+
+def feature_model(model, layer, include_output=False):
+    """A model from `model`'s inputs to `layer`'s output, sharing its weights.
+
+    Args:
+        model: a Functional or Sequential `keras.Model`.
+        layer: str. A layer name or path, `"outer/inner"` for nested models.
+        include_output: bool. Also return `model`'s output. Defaults to `False`.
+
+    Returns:
+        A `keras.Model` returning the feature maps, or `[features, output]`.
+    """
+    functional = _as_functional(model)
+    path = resolve_layer_path(functional, layer)
+    name, _, rest = path.partition("/")
+    target = functional.get_layer(name)
+    captured = []
+
+    def call_function(operation, *args, **kwargs):
+        if operation is not target:
+            return operation(*args, **kwargs)
+        if rest:
+            features, output = feature_model(operation, rest, include_output=True)(
+                *args, **kwargs
+            )
+        else:
+            features = output = operation(*args, **kwargs)
+        captured.append(features)
+        return output
+
+    clone = keras.models.clone_model(
+        functional, clone_function=lambda op: op, call_function=call_function
+    )
+    features = captured[-1]
+    outputs = [features, _unwrap(clone.outputs)] if include_output else features
+    return keras.Model(_unwrap(clone.inputs), outputs, name=f"{model.name}_features")

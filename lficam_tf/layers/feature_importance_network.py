@@ -1,0 +1,135 @@
+import keras
+from keras import ops
+
+from lficam_tf import ops as lfi_ops
+from lficam_tf.api_export import lficam_export
+from lficam_tf.initializers import he_normal_fan_out
+
+RELU_PLACEMENTS = ("paired", "every")
+
+
+@lficam_export("lficam_tf.layers.FeatureImportanceNetwork")
+class FeatureImportanceNetwork(keras.layers.Layer):
+    """Feature Importance Network (FIN): one softmax weight per feature map.
+
+    FIN looks at the feature maps multiplied by the grey, down-sampled input
+    image and returns one importance weight per channel (METHOD.md section 2,
+    steps 2 to 5):
+
+    1. g: the channel mean of the (preprocessed) image, bilinearly resized to
+       the feature maps' size;
+    2. M = s(F) * g, with s the per-channel min-max normalisation (zero and
+       constant channels handled without NaN);
+    3. `depth` 3x3 convolutions, 'same' padding, no bias, each followed by
+       batch normalisation (epsilon 1e-5, momentum 0.9 as in PyTorch), with a
+       ReLU after every second one (`relu="paired"`, the authors' CIFAR code)
+       or after each (`relu="every"`, their last ImageNet commit);
+    4. global average pooling and a softmax over the channels.
+
+    Args:
+        depth: int. Number of conv-BN units. Defaults to `4`.
+        relu: str. `"paired"` (ReLU after the 2nd, 4th, ... BN) or `"every"`.
+            Defaults to `"paired"`.
+        width: int or None. Channels of the hidden convolutions; the last one
+            always returns K channels. `None` keeps the paper's K -> K width.
+            Defaults to `None`.
+        **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        features: feature maps F of shape `(batch_size, h, w, K)`.
+        images: the preprocessed input images of shape
+            `(batch_size, height, width, 3)`.
+        training: bool. Whether the batch normalisations use batch statistics.
+
+    Returns:
+        Importance weights of shape `(batch_size, K)`; each row sums to 1.
+
+    Example:
+
+    >>> import numpy as np
+    >>> fin = FeatureImportanceNetwork(depth=2)
+    >>> features = np.random.rand(2, 4, 4, 8).astype("float32")
+    >>> images = np.random.rand(2, 16, 16, 3).astype("float32")
+    >>> weights = fin(features, images)
+    >>> tuple(weights.shape)
+    (2, 8)
+    >>> bool(np.allclose(np.sum(weights, axis=-1), 1.0, atol=1e-5))
+    True
+
+    Reference:
+        - [Lee et al., LFI-CAM, ICCV 2021](https://arxiv.org/abs/2105.00937)
+    """
+
+    def __init__(self, depth=4, relu="paired", width=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(depth, bool) or not isinstance(depth, int):
+            raise TypeError(f"`depth` must be an int. Received: depth={depth!r}")
+        if depth < 1:
+            raise ValueError(f"`depth` must be at least 1. Received: depth={depth}")
+        if relu not in RELU_PLACEMENTS:
+            raise ValueError(
+                f"`relu` must be one of {RELU_PLACEMENTS}. Received: relu={relu!r}"
+            )
+        if width is not None and (
+            isinstance(width, bool) or not isinstance(width, int) or width < 1
+        ):
+            raise ValueError(
+                "`width` must be a positive int, or None for the paper's K -> K "
+                f"width. Received: width={width!r}"
+            )
+        self.depth = depth
+        self.relu = relu
+        self.width = width
+
+    def _has_relu(self, index):
+        return self.relu == "every" or index % 2 == 1
+
+    def build(self, features_shape, images_shape):
+        if len(features_shape) != 4 or len(images_shape) != 4:
+            raise ValueError(
+                "FeatureImportanceNetwork expects features of shape "
+                "(batch, h, w, K) and images of shape (batch, H, W, 3). "
+                f"Received: features.shape={features_shape}, "
+                f"images.shape={images_shape}"
+            )
+        channels = features_shape[-1]
+        shape = tuple(features_shape)
+        self.convs, self.norms = [], []
+        for index in range(self.depth):
+            filters = channels if index == self.depth - 1 else self.width or channels
+            conv = keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                use_bias=False,
+                kernel_initializer=he_normal_fan_out(),
+                dtype=self.dtype_policy,
+                name=f"conv_{index}",
+            )
+            conv.build(shape)
+            shape = shape[:-1] + (filters,)
+            norm = keras.layers.BatchNormalization(
+                epsilon=1e-5, momentum=0.9, dtype=self.dtype_policy, name=f"bn_{index}"
+            )
+            norm.build(shape)
+            self.convs.append(conv)
+            self.norms.append(norm)
+
+    def call(self, features, images, training=None):
+        grey = lfi_ops.grey_image_at(
+            ops.cast(images, features.dtype), ops.shape(features)[1:3]
+        )
+        x = lfi_ops.normalize_feature_maps(features) * grey
+        for index, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+            x = norm(conv(x), training=training)
+            if self._has_relu(index):
+                x = ops.relu(x)
+        return ops.softmax(ops.mean(x, axis=(1, 2)), axis=-1)
+
+    def compute_output_shape(self, features_shape, images_shape):
+        return (features_shape[0], features_shape[-1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"depth": self.depth, "relu": self.relu, "width": self.width})
+        return config

@@ -1,0 +1,222 @@
+"""`build_model`: a backbone name (or a user's model) to a ready classifier."""
+
+import math
+
+import keras
+
+from lficam_tf import graph
+from lficam_tf.api_export import lficam_export
+from lficam_tf.backbones import weights as weights_lib
+from lficam_tf.backbones.preprocessing import preprocessing_layer
+from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+from lficam_tf.models.abn_classifier import ABNClassifier
+from lficam_tf.models.baseline_classifier import BaselineClassifier
+from lficam_tf.models.lficam_classifier import LFICAMClassifier
+
+HEADS = ("lficam", "abn", "baseline")
+
+
+def _check_input_shape(input_shape):
+    if input_shape is None:
+        return None
+    try:
+        shape = tuple(input_shape)
+    except TypeError:
+        shape = None
+    if (
+        shape is None
+        or len(shape) != 3
+        or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+    ):
+        raise ValueError(
+            "`input_shape` must be (height, width, 3) with integer sizes; "
+            f"models have a fixed input size. Received: input_shape={input_shape!r}"
+        )
+    if shape[-1] != 3:
+        raise ValueError(
+            "`input_shape` must have 3 channels: models take RGB images in "
+            f"0..255. Received: input_shape={shape}"
+        )
+    return shape
+
+
+def _check_feature_size(features_shape, input_shape, backbone_name, stride=None):
+    h, w = features_shape[1:3]
+    if h is not None and h >= 2 and w is not None and w >= 2:
+        return
+    need = f" at least {2 * stride}x{2 * stride}" if stride else " a larger size"
+    raise ValueError(
+        f"input_shape={tuple(input_shape)} gives a {h}x{w} feature map on "
+        f"backbone {backbone_name!r}; LFI-CAM needs at least 2x2. Use "
+        f"input_shape{need} (the backbone's default is the safe choice)."
+    )
+
+
+def _resolve_preprocessing(preprocessing, default):
+    return preprocessing_layer(default if preprocessing == "auto" else preprocessing)
+
+
+@lficam_export("lficam_tf.build_model")
+def build_model(
+    backbone="cifar_resnet20",
+    num_classes=10,
+    input_shape=None,
+    head="lficam",
+    weights=None,
+    feature_layer=None,
+    preprocessing="auto",
+    fin_depth=4,
+    fin_relu="paired",
+    fin_width=None,
+    stem_stride=None,
+    name=None,
+):
+    """Build an LFI-CAM (or ABN, or plain) classifier on a backbone.
+
+    Every model takes float RGB images in 0..255 and returns a dict of named
+    outputs; see `LFICAMClassifier`, `ABNClassifier`, `BaselineClassifier`.
+
+    Args:
+        backbone: str or `keras.Model`. A registered name (see
+            `lficam_tf.list_backbones()`), or a user's model together with
+            `feature_layer`. Defaults to `"cifar_resnet20"`.
+        num_classes: int. Number of classes. Defaults to `10`.
+        input_shape: `(height, width, 3)`, or None for the backbone's
+            default (32x32 for CIFAR presets, 224x224 otherwise).
+        head: str. `"lficam"`, `"abn"` (Attention Branch Network; on
+            `list_backbones(abn=True)`) or `"baseline"` (no attention).
+            Defaults to `"lficam"`.
+        weights: None (random initialisation), `"imagenet"` (the
+            `keras.applications` backbones; needs internet once) or the path of
+            a backbone weights file. Defaults to `None`.
+        feature_layer: str. With a user's model: the layer (path
+            `"outer/inner"` for nested models) whose output is F. Defaults to
+            the last layer with a 4-D output.
+        preprocessing: `"auto"` (the backbone's own), a preset of
+            `lficam_tf.backbones.PREPROCESSING` (`"caffe"`, `"tf"`,
+            `"imagenet"`, `"cifar"`) or None. With a user's model, `"auto"` is
+            None. Defaults to `"auto"`.
+        fin_depth: int. FIN's conv-BN units. Defaults to `4`.
+        fin_relu: str. `"paired"` (the authors' CIFAR code) or `"every"`.
+            Defaults to `"paired"`.
+        fin_width: int or None. FIN's hidden width (None: K, the paper's).
+        stem_stride: int or None. `resnet18` / `resnet34` only: 2 (7x7 maps at
+            224) or 1 (14x14, the authors' last commit). Defaults to 2.
+        name: str or None. The model's name.
+
+    Returns:
+        An `ImageClassifier`, not yet compiled: call `model.compile()` for the
+        paper's optimizer and loss.
+
+    Example:
+
+    >>> import lficam_tf
+    >>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
+    >>> sorted(model.output_shape)
+    ['attention', 'importance', 'logits']
+    """
+    if head not in HEADS:
+        raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int)
+        or num_classes < 1
+    ):
+        raise ValueError(
+            f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"
+        )
+    input_shape = _check_input_shape(input_shape)
+    weights = weights_lib.validate_weights_argument(weights)
+
+    if isinstance(backbone, keras.Model):
+        parts = _user_backbone(backbone, feature_layer, input_shape, weights, head)
+        default_preprocessing = None
+    else:
+        spec = get_backbone_spec(backbone)
+        if feature_layer is not None:
+            raise ValueError(
+                "`feature_layer` is for a user's keras.Model backbone; registered "
+                f"backbones know theirs. Received: backbone={backbone!r}, "
+                f"feature_layer={feature_layer!r}"
+            )
+        parts = _registered_backbone(spec, input_shape, weights, head, stem_stride)
+        default_preprocessing = spec.preprocessing
+
+    preprocessor = _resolve_preprocessing(preprocessing, default_preprocessing)
+    kwargs = {"name": name} if name else {}
+    if head == "abn":
+        extractor, perception, attention = parts
+        return ABNClassifier(
+            extractor, perception, attention, num_classes, preprocessor, **kwargs
+        )
+    if head == "baseline":
+        return BaselineClassifier(parts, num_classes, preprocessor, **kwargs)
+    return LFICAMClassifier(
+        parts,
+        num_classes,
+        preprocessor,
+        fin_depth=fin_depth,
+        fin_relu=fin_relu,
+        fin_width=fin_width,
+        **kwargs,
+    )
+
+
+def _registered_backbone(spec, input_shape, weights, head, stem_stride):
+    options = {}
+    if stem_stride is not None:
+        if "stem_stride" not in spec.options:
+            raise ValueError(
+                f"`stem_stride` applies to {list_backbones('resnet??')} only. "
+                f"Received: backbone={spec.name!r}, stem_stride={stem_stride!r}"
+            )
+        options["stem_stride"] = stem_stride
+    input_shape = input_shape or spec.input_shape
+    stride = spec.stride if options.get("stem_stride", 2) == 2 else spec.stride // 2
+    expected = [math.ceil(d / stride) for d in input_shape[:2]]
+    if min(expected) < 2:
+        _check_feature_size((None, *expected), input_shape, spec.name, stride)
+
+    if head == "abn":
+        if spec.build_abn is None:
+            raise ValueError(
+                f"head='abn' is not available on backbone {spec.name!r}: ABN needs "
+                "the backbone's last stage rebuilt with stride 1. Backbones with "
+                f"ABN: {list_backbones(abn=True)}."
+            )
+        parts = spec.build_abn(input_shape=input_shape, weights=weights, **options)
+        _check_feature_size(parts[1].output.shape, input_shape, spec.name, stride)
+        return parts
+    backbone = spec.build(input_shape=input_shape, weights=weights, **options)
+    _check_feature_size(backbone.output.shape, input_shape, spec.name, stride)
+    return backbone
+
+
+def _user_backbone(model, feature_layer, input_shape, weights, head):
+    if head == "abn":
+        raise ValueError(
+            "head='abn' needs a backbone whose last stage can be rebuilt with "
+            f"stride 1: use one of {list_backbones(abn=True)}, not a user's model."
+        )
+    if weights == "imagenet":
+        raise ValueError(
+            "weights='imagenet' is for registered keras.applications backbones. "
+            "Load weights into your own model before passing it in, or pass "
+            "weights=<path of its weights file>."
+        )
+    weights_lib.load_weights(model, weights, model.name)
+    layer = feature_layer or graph.last_feature_layer(model)
+    backbone = graph.feature_model(model, layer)
+    model_shape = tuple(backbone.input_shape[1:])
+    if input_shape is not None and input_shape != model_shape:
+        raise ValueError(
+            f"`input_shape` {input_shape} differs from the input shape of the "
+            f"given model, {model_shape}. Leave input_shape=None."
+        )
+    if len(backbone.output.shape) != 4:
+        raise ValueError(
+            f"`feature_layer` {layer!r} must output feature maps of shape "
+            f"(batch, h, w, channels). Received: shape {backbone.output.shape}."
+        )
+    _check_feature_size(backbone.output.shape, model_shape, model.name)
+    return backbone

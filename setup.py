@@ -1,0 +1,38 @@
+"""lficam_tf: CNN classifiers that explain themselves (LFI-CAM), in Keras 3."""
+
+import pathlib
+
+from setuptools import find_packages, setup
+
+README = pathlib.Path(__file__).with_name("README.md")
+
+setup(
+    name="lficam_tf",
+    version="0.1.0",
+    description="LFI-CAM for Keras: classifiers whose attention map is their explanation",
+    long_description=README.read_text() if README.exists() else "",
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["lficam_tf", "lficam_tf.*"]),
+    py_modules=["train_tf"],
+    # `tensorflow` runs on the CPU as well; GPU users add `tensorflow[and-cuda]`.
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.5",
+        "tensorflow-datasets>=4.9",
+        "keras-cv>=0.9",
+        "numpy>=1.26",
+        "matplotlib>=3.8",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "nbformat>=5.9",
+            "nbclient>=0.10",
+            "ipykernel>=6",
+            "tensorflow-serving-api>=2.16",
+        ],
+    },
+    entry_points={"console_scripts": []},
+    license="MIT",
+)
