@@ -2,8 +2,6 @@
 
 import os
 
-import keras
-
 
 def check_weights_file(weights, backbone_name):
     """Raise `FileNotFoundError` unless `weights` is an existing file."""
