@@ -1,0 +1,57 @@
+"""Explain predictions: LFI-CAM's and ABN's own maps, Grad-CAM, Grad-CAM++,
+Score-CAM, in one format, with overlays.
+
+>>> import numpy as np, lficam_tf
+>>> from lficam_tf.explain import explain
+>>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
+>>> explain(model, np.zeros((1, 32, 32, 3))).maps.shape
+(1, 32, 32)
+"""
+
+from lficam_tf.explain.cams import (
+    CAM_METHODS,
+    BaseCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    ScoreCAM,
+)
+from lficam_tf.explain.classifier_outputs import (
+    ClassifierScores,
+    native_method,
+    scores_model,
+)
+from lficam_tf.explain.explanation import (
+    METHODS,
+    NATIVE_METHODS,
+    Explanation,
+    explain,
+    explain_with,
+    get_explainer,
+)
+from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
+from lficam_tf.explain.native import NativeAttention, SavedModelAttention
+from lficam_tf.explain.overlay import overlay, plot_explanations, save_overlay
+
+__all__ = [
+    "BaseCAM",
+    "CAM_METHODS",
+    "ClassifierScores",
+    "Explanation",
+    "GradCAM",
+    "GradCAMPlusPlus",
+    "METHODS",
+    "NATIVE_METHODS",
+    "NativeAttention",
+    "SavedModelAttention",
+    "ScoreCAM",
+    "explain",
+    "explain_with",
+    "get_explainer",
+    "minmax_normalize",
+    "native_method",
+    "overlay",
+    "plot_explanations",
+    "save_overlay",
+    "scores_model",
+    "to_input_resolution",
+]

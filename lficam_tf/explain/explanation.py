@@ -1,0 +1,229 @@
+"""`explain`: saliency maps and predictions for a batch of images, any method."""
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from lficam_tf.api_export import lficam_export
+from lficam_tf.explain.cams import CAM_METHODS
+from lficam_tf.explain.maps import check_class_index
+from lficam_tf.explain.native import NativeAttention, SavedModelAttention, is_saved_model
+
+#: The model's own map ("native" picks whichever of "lficam" / "abn" it has).
+NATIVE_METHODS = ("native", "lficam", "abn")
+#: Every name `explain(method=...)` accepts.
+METHODS = NATIVE_METHODS + tuple(CAM_METHODS)
+
+
+@lficam_export("lficam_tf.explain.Explanation")
+@dataclasses.dataclass
+class Explanation:
+    """What `explain` returns.
+
+    Attributes:
+        maps: float32 `(batch_size, height, width)` in [0, 1], at the input
+            resolution.
+        probabilities: float32 `(batch_size, num_classes)`, the softmax of the
+            model's logits, from the same forward pass as the maps.
+        class_index: int32 `(batch_size,)`, the class each map explains (the
+            prediction unless one was given).
+        method: str. The method that made the maps (`"native"` resolved to
+            `"lficam"` or `"abn"`).
+        layer: str or None. The explained layer of post-hoc methods.
+    """
+
+    maps: np.ndarray
+    probabilities: np.ndarray
+    class_index: np.ndarray
+    method: str
+    layer: str | None = None
+
+    @property
+    def predictions(self):
+        """int `(batch_size,)`: the predicted classes."""
+        return np.argmax(self.probabilities, axis=-1)
+
+    def top_k(self, k=5):
+        """The k most probable classes per image, `(indices, probabilities)`.
+
+        Both of shape `(batch_size, min(k, num_classes))`, most probable first.
+        """
+        k = min(int(k), self.probabilities.shape[-1])
+        indices = np.argsort(-self.probabilities, axis=-1, kind="stable")[:, :k]
+        return indices, np.take_along_axis(self.probabilities, indices, axis=-1)
+
+
+@lficam_export("lficam_tf.explain.get_explainer")
+def get_explainer(model, method="native", layer=None, chunk_size=32, top_n=None, strip_softmax=True):
+    """The callable that `explain` runs per batch; build it once to reuse it.
+
+    Args and returns: see `explain` (the explainer is called as
+    `explainer(images, class_index)` with -1 for "the prediction" and returns
+    tensors `(maps, probabilities, class_index)`).
+    """
+    if method not in METHODS:
+        raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
+    if is_saved_model(model):
+        if method not in NATIVE_METHODS:
+            raise ValueError(
+                f"`method` must be 'native' for a SavedModel: method={method!r} "
+                "needs gradients or inner layers, which an export does not keep. "
+                "Load the .keras model (keras.saving.load_model) to use "
+                f"post-hoc methods. Received: method={method!r}"
+            )
+        return SavedModelAttention(model)
+    if not isinstance(model, keras.Model):
+        raise TypeError(
+            "`model` must be a keras.Model (or a SavedModel loaded with "
+            f"tf.saved_model.load). Received: model={type(model).__name__}"
+        )
+    if method in NATIVE_METHODS:
+        if layer is not None or top_n is not None:
+            raise ValueError(
+                "`layer` and `top_n` are options of the post-hoc methods; "
+                f"method={method!r} reads the model's own map. Received: "
+                f"layer={layer!r}, top_n={top_n!r}"
+            )
+        return NativeAttention(model, method)
+    if method == "scorecam":
+        return CAM_METHODS[method](
+            model, layer=layer, chunk_size=chunk_size, top_n=top_n, strip_softmax=strip_softmax
+        )
+    if top_n is not None:
+        raise ValueError(
+            f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
+            f"method={method!r}, top_n={top_n!r}"
+        )
+    return CAM_METHODS[method](model, layer=layer, strip_softmax=strip_softmax)
+
+
+def _check_images(images):
+    if isinstance(images, (list, tuple)):
+        images = np.stack(images)
+    try:
+        images = keras.ops.convert_to_numpy(images)
+    except Exception as error:
+        raise TypeError(
+            "`images` must be an array or tensor of RGB images (batch_size, "
+            f"height, width, 3). Received: images={type(images).__name__}"
+        ) from error
+    if images.ndim != 4 or images.shape[-1] != 3:
+        fix = " For one image, add a batch axis: images[None]." if images.ndim == 3 else ""
+        raise ValueError(
+            "`images` must have shape (batch_size, height, width, 3), RGB in "
+            f"0..255. Received: images.shape={images.shape}.{fix}"
+        )
+    if images.dtype.kind not in "uif":
+        raise TypeError(
+            "`images` must be numeric RGB in 0..255 (uint8 or float). "
+            f"Received: images.dtype={images.dtype}"
+        )
+    return images
+
+
+@lficam_export("lficam_tf.explain.explain")
+def explain(
+    model,
+    images,
+    method="native",
+    class_index=None,
+    batch_size=32,
+    layer=None,
+    chunk_size=32,
+    top_n=None,
+    strip_softmax=True,
+):
+    """Saliency maps and predictions for a batch of images.
+
+    `method="native"` (or `"lficam"` / `"abn"`) reads the map an LFI-CAM or
+    ABN model computes in its forward pass: map and prediction come from one
+    call of the model per batch. `"gradcam"`, `"gradcam++"` and `"scorecam"`
+    (`top_n` for Faster Score-CAM) work on any Functional or Sequential Keras
+    CNN classifier, `keras.applications` models and nested models included;
+    see `lficam_tf.explain.cams` for their formulas and the layer they use.
+    Every method returns the same format, so maps can be compared directly.
+
+    Args:
+        model: one of the package's classifiers, any Keras classifier (one
+            output of class scores, or a dict with `"logits"`), or, for the
+            native map only, a SavedModel loaded with `tf.saved_model.load`.
+        images: RGB images as the model takes them, `(batch_size, height,
+            width, 3)`: float in 0..255 for the package's models (uint8 is
+            accepted and converted).
+        method: str. One of `METHODS`. Defaults to `"native"`.
+        class_index: None (explain the prediction), an int, or an int array
+            `(batch_size,)`. LFI-CAM's and ABN's maps are the same for every
+            class; `class_index` then only sets `Explanation.class_index`.
+            Defaults to `None`.
+        batch_size: int. Images per forward pass. Defaults to `32`.
+        layer: str or None. Post-hoc methods: the explained layer (path
+            `"outer/inner"` for nested models). Defaults to the last feature
+            map.
+        chunk_size: int. Score-CAM: masked images per forward pass.
+            Defaults to `32`.
+        top_n: int or None. Score-CAM: score only the N channels of highest
+            variance (Faster Score-CAM). Defaults to `None`.
+        strip_softmax: bool. Post-hoc methods: explain the logits before a
+            model's final softmax. Defaults to `True`.
+
+    Returns:
+        An `Explanation` with `.maps` float32 `(batch_size, height, width)` in
+        [0, 1], `.probabilities` `(batch_size, num_classes)`, `.class_index`
+        `(batch_size,)` and `.method`.
+
+    Example:
+
+    >>> import numpy as np, lficam_tf
+    >>> from lficam_tf.explain import explain
+    >>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
+    >>> images = np.random.uniform(0, 255, (3, 32, 32, 3))
+    >>> result = explain(model, images)
+    >>> result.method, result.maps.shape, result.probabilities.shape
+    ('lficam', (3, 32, 32), (3, 10))
+    >>> explain(model, images, method="gradcam", class_index=2).class_index.tolist()
+    [2, 2, 2]
+
+    Reference:
+        - [Lee et al., LFI-CAM, ICCV 2021](https://arxiv.org/abs/2105.00937)
+        - [Selvaraju et al., Grad-CAM](https://arxiv.org/abs/1610.02391)
+        - [Chattopadhyay et al., Grad-CAM++](https://arxiv.org/abs/1710.11063)
+        - [Wang et al., Score-CAM](https://arxiv.org/abs/1910.01279)
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(
+            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
+        )
+    images = _check_images(images)
+    explainer = get_explainer(
+        model,
+        method,
+        layer=layer,
+        chunk_size=chunk_size,
+        top_n=top_n,
+        strip_softmax=strip_softmax,
+    )
+    return explain_with(explainer, images, class_index, batch_size)
+
+
+def explain_with(explainer, images, class_index=None, batch_size=32):
+    """`explain` with an explainer from `get_explainer`, reused across calls."""
+    images = _check_images(images)
+    if not len(images):
+        raise ValueError("`images` must hold at least one image. Received: 0 images.")
+    targets = check_class_index(class_index, len(images), explainer.num_classes)
+    maps, probabilities, explained = [], [], []
+    for start in range(0, len(images), batch_size):
+        stop = start + batch_size
+        m, p, c = explainer(images[start:stop].astype("float32"), targets[start:stop])
+        maps.append(np.asarray(m, "float32"))
+        probabilities.append(np.asarray(p, "float32"))
+        explained.append(np.asarray(c, "int32"))
+    return Explanation(
+        maps=np.concatenate(maps),
+        probabilities=np.concatenate(probabilities),
+        class_index=np.concatenate(explained),
+        method=explainer.method,
+        layer=getattr(explainer, "layer", None),
+    )
+
