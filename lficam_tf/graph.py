@@ -92,6 +92,7 @@ def last_feature_layer(model):
     Post-hoc CAM libraries' usual default target layer: the last feature map
     before pooling.
     """
+    _as_functional(model)  # A clear error for unbuilt or subclassed models.
     for path in reversed(_nested_paths(model)):
         layer = _get(model, path)
         if isinstance(layer, (keras.Model, keras.layers.InputLayer)):

@@ -62,7 +62,7 @@ def application_backbone(
         raise
     if feature_layer is not None:
         model = keras.Model(
-            model.inputs, model.get_layer(feature_layer).output, name=model.name
+            model.inputs[0], model.get_layer(feature_layer).output, name=model.name
         )
     return model
 

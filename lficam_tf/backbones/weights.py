@@ -16,9 +16,11 @@ def check_weights_file(weights, backbone_name):
 
 
 def mismatch_error(weights, backbone_name, error):
+    # Keras' own message goes on to print whole variables: keep its first line.
+    reason = str(error).strip().split("\n")[0][:300]
     return ValueError(
         f"The weights file {weights!r} does not match backbone "
-        f"{backbone_name!r}: {error}. Load a file saved from the same "
+        f"{backbone_name!r} ({reason}). Load a file saved from the same "
         "architecture (same backbone, depth and options such as stem_stride)."
     )
 

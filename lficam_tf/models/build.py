@@ -112,7 +112,7 @@ def build_model(
 
     >>> import lficam_tf
     >>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
-    >>> sorted(model.output_shape)
+    >>> sorted(model.output)
     ['attention', 'importance', 'logits']
     """
     if head not in HEADS:
