@@ -80,35 +80,30 @@ def _largest_component_box(binary, connectivity=8):
     # 8-connectivity: runs [s, e) and [ps, pe) of adjacent rows touch when
     # ps <= e and s <= pe; 4-connectivity: when ps < e and s < pe.
     slack = 1 if connectivity == 8 else 0
-    rows, starts, ends, parent = [], [], [], []
-    previous = []
-    for row_index, row in enumerate(np.asarray(binary, dtype=bool)):
-        if not row.any():
-            previous = []
-            continue
-        edges = np.diff(np.concatenate(([0], row.astype(np.int8), [0])))
-        current = []
-        pointer = 0
-        for start, end in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
-            index = len(parent)
-            rows.append(row_index)
-            starts.append(int(start))
-            ends.append(int(end))
-            parent.append(index)
-            current.append(index)
+    binary = np.asarray(binary, dtype=np.int8)
+    padded = np.pad(binary, ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)
+    # Runs in raster order: their starts and ends pair up row by row.
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    parent = list(range(len(rows)))
+    row_first = np.searchsorted(rows, np.arange(binary.shape[0] + 1)).tolist()
+    starts_list, ends_list = starts.tolist(), ends.tolist()
+    for row in range(1, binary.shape[0]):
+        pointer, previous_end = row_first[row - 1], row_first[row]
+        for index in range(row_first[row], row_first[row + 1]):
+            start, end = starts_list[index], ends_list[index]
             # Runs of the previous row that end before this one can touch it
             # cannot touch the later runs of this row either.
-            while pointer < len(previous) and ends[previous[pointer]] + slack <= start:
+            while pointer < previous_end and ends_list[pointer] + slack <= start:
                 pointer += 1
             other = pointer
-            while other < len(previous) and starts[previous[other]] < end + slack:
-                _union(parent, index, previous[other])
+            while other < previous_end and starts_list[other] < end + slack:
+                _union(parent, index, other)
                 other += 1
-        previous = current
     if not parent:
         return None
     roots = np.array([_find(parent, index) for index in range(len(parent))])
-    rows, starts, ends = np.array(rows), np.array(starts), np.array(ends)
     sizes = np.bincount(roots, weights=ends - starts, minlength=len(parent))
     best = int(np.argmax(sizes))  # Ties: the smallest root, first in raster order.
     member = roots == best

@@ -125,11 +125,16 @@ def pointing_game(maps, masks=None, boxes=None, tolerance=15, ties="first"):
         )
     if ties not in TIES:
         raise ValueError(f"`ties` must be one of {TIES}. Received: ties={ties!r}")
-    region = _dilate(region, tolerance)
     batch, height, width = maps.shape
     if ties == "first":
+        # One point per image: look for a region pixel within the distance.
         flat = np.argmax(maps.reshape(batch, -1), axis=1)
-        return region[np.arange(batch), flat // width, flat % width]
+        rows, cols = flat // width, flat % width
+        distance2 = (np.arange(height)[None, :, None] - rows[:, None, None]) ** 2 + (
+            np.arange(width)[None, None, :] - cols[:, None, None]
+        ) ** 2
+        return np.any(region & (distance2 <= tolerance**2), axis=(1, 2))
+    region = _dilate(region, tolerance)
     maxima = maps == maps.max(axis=(1, 2), keepdims=True)
     if ties == "any":
         return np.any(maxima & region, axis=(1, 2))
