@@ -1,7 +1,20 @@
-"""Fake classifiers whose scores can be worked out by hand."""
+"""Fake classifiers whose scores can be worked out by hand.
 
+The metric tests build no Keras model or layer, so they override the suite's
+autouse `_fresh_keras_state` fixture with one that keeps the float32 policy
+but skips `keras.utils.clear_session()`: that call was 97 % of these tests'
+time (62 s of 64 s for 99 tests on the shared machine).
+"""
+
+import keras
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    keras.config.set_dtype_policy("float32")
+    yield
 
 
 def brightness(images):
