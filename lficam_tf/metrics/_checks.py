@@ -8,6 +8,9 @@ import numbers
 
 import numpy as np
 
+#: How far outside [0, 1] a map may stray by float round-off (then clipped).
+UNIT_SLACK = 1e-6
+
 
 def _describe(value):
     """A short description of an array argument for error messages."""
@@ -65,7 +68,8 @@ def check_maps(maps, name="maps", nonnegative=False, unit_interval=False):
 
     Args:
         nonnegative: also require every value >= 0.
-        unit_interval: also require every value in [0, 1].
+        unit_interval: also require every value in [0, 1] (up to
+            `UNIT_SLACK` of round-off, then clipped).
     """
     array = _numeric_array(maps, name)
     if array.ndim != 3:
@@ -88,12 +92,15 @@ def check_maps(maps, name="maps", nonnegative=False, unit_interval=False):
             f"`{name}` must contain only finite values. Received: {name} with "
             f"{int(np.sum(~np.isfinite(array)))} NaN or infinite values"
         )
-    if unit_interval and (array.min() < 0 or array.max() > 1):
+    if unit_interval and (array.min() < -UNIT_SLACK or array.max() > 1 + UNIT_SLACK):
         raise ValueError(
             f"`{name}` must have values in [0, 1] (what `lficam_tf.explain` "
             f"returns). Received: {name} with values in "
             f"[{array.min():g}, {array.max():g}]"
         )
+    if unit_interval:
+        # Float32 round-off of an up-sampled [0, 1] map is accepted and clipped.
+        array = np.clip(array, 0.0, 1.0)
     if nonnegative and array.min() < 0:
         raise ValueError(
             f"`{name}` must have non-negative values. Received: {name} with "

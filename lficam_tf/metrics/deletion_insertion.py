@@ -85,7 +85,7 @@ def _gaussian_blur(images, sigma, kernel_size):
     return np.asarray(ops.convert_to_numpy(blurred / weights), dtype=np.float32)
 
 
-def _baseline_images(images, baseline, blur_sigma, blur_kernel_size):
+def _baseline_images(images, baseline, blur_sigma, blur_kernel_size, batch_size=64):
     if isinstance(baseline, str):
         if baseline == "zeros":
             return np.zeros_like(images)
@@ -93,7 +93,14 @@ def _baseline_images(images, baseline, blur_sigma, blur_kernel_size):
             mean = images.mean(axis=(1, 2), keepdims=True, dtype=np.float64)
             return np.broadcast_to(mean, images.shape).astype(np.float32)
         if baseline == "blur":
-            return _gaussian_blur(images, blur_sigma, blur_kernel_size)
+            return np.concatenate(
+                [
+                    _gaussian_blur(
+                        images[i : i + batch_size], blur_sigma, blur_kernel_size
+                    )
+                    for i in range(0, len(images), batch_size)
+                ]
+            )
         raise ValueError(
             f"`baseline` must be one of {BASELINES} or an array that broadcasts "
             f"to the images. Received: baseline={baseline!r}"
@@ -152,14 +159,18 @@ def _perturbation_curves(
     batch_size = _checks.check_int(batch_size, "batch_size", minimum=1)
     blur_sigma = _checks.check_number(blur_sigma, "blur_sigma")
     if blur_sigma <= 0:
-        raise ValueError(f"`blur_sigma` must be positive. Received: blur_sigma={blur_sigma}")
-    blur_kernel_size = _checks.check_int(blur_kernel_size, "blur_kernel_size", minimum=1)
+        raise ValueError(
+            f"`blur_sigma` must be positive. Received: blur_sigma={blur_sigma}"
+        )
+    blur_kernel_size = _checks.check_int(
+        blur_kernel_size, "blur_kernel_size", minimum=1
+    )
     if blur_kernel_size % 2 == 0:
         raise ValueError(
             "`blur_kernel_size` must be odd. Received: "
             f"blur_kernel_size={blur_kernel_size}"
         )
-    base = _baseline_images(images, baseline, blur_sigma, blur_kernel_size)
+    base = _baseline_images(images, baseline, blur_sigma, blur_kernel_size, batch_size)
 
     class_index, full_scores = _checks.target_classes(
         predict_fn, images, class_index, batch_size

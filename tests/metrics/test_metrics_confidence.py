@@ -51,7 +51,9 @@ def test_default_class_is_the_prediction_on_the_full_image(linear_predict_fn):
     # Brightness 0.2 -> class 1 predicted (0.8); the map halves the image to
     # brightness 0.1, so p(1) rises to 0.9: an increase, no drop.
     images = np.full((1, 2, 2, 3), 51.0)
-    result = metrics.confidence_change(linear_predict_fn, images, np.full((1, 2, 2), 0.5))
+    result = metrics.confidence_change(
+        linear_predict_fn, images, np.full((1, 2, 2), 0.5)
+    )
     np.testing.assert_array_equal(result.class_index, [1])
     np.testing.assert_allclose(result.full_scores, [0.8])
     np.testing.assert_allclose(result.explanation_scores, [0.9])
@@ -81,6 +83,15 @@ def test_batch_size_gives_identical_results(softmax_predict_fn, recorder):
     large = metrics.confidence_change(softmax_predict_fn, images, maps, batch_size=64)
     np.testing.assert_array_equal(small.drop, large.drop)
     np.testing.assert_array_equal(small.increase, large.increase)
+
+
+def test_round_off_outside_the_unit_interval_is_clipped(linear_predict_fn):
+    images = np.stack([WHITE])
+    maps = np.array([[[1.0 + 1e-7, 1.0], [-1e-7, 0.0]]], dtype="float32")
+    result = metrics.confidence_change(linear_predict_fn, images, maps, class_index=0)
+    np.testing.assert_allclose(result.explanation_scores, [0.5])
+    with pytest.raises(ValueError, match=r"`maps` must have values in \[0, 1\]"):
+        metrics.confidence_change(linear_predict_fn, images, maps + 1e-5)
 
 
 def test_wrappers_and_score_helpers_agree(linear_predict_fn):
@@ -118,22 +129,66 @@ def test_tensor_outputs_and_tensor_class_index(linear_predict_fn):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"maps": np.full((1, 2, 2), 1.5)}, ValueError, r"`maps` must have values in \[0, 1\].*Received: maps with values in \[1.5, 1.5\]"),
-        ({"maps": np.full((1, 2, 2, 1), 0.5)}, ValueError, r"`maps` must have shape \(batch_size, height, width\).*\(1, 2, 2, 1\).*maps\[\.\.\., 0\]"),
-        ({"maps": np.full((2, 2), 0.5)}, ValueError, r"Add a batch axis: `maps\[None\]`"),
-        ({"maps": np.full((1, 2, 2), np.nan)}, ValueError, r"`maps` must contain only finite values"),
+        (
+            {"maps": np.full((1, 2, 2), 1.5)},
+            ValueError,
+            r"`maps` must have values in \[0, 1\].*Received: maps with values in \[1.5, 1.5\]",
+        ),
+        (
+            {"maps": np.full((1, 2, 2, 1), 0.5)},
+            ValueError,
+            r"`maps` must have shape \(batch_size, height, width\).*\(1, 2, 2, 1\).*maps\[\.\.\., 0\]",
+        ),
+        (
+            {"maps": np.full((2, 2), 0.5)},
+            ValueError,
+            r"Add a batch axis: `maps\[None\]`",
+        ),
+        (
+            {"maps": np.full((1, 2, 2), np.nan)},
+            ValueError,
+            r"`maps` must contain only finite values",
+        ),
         ({"maps": np.array([[["a"]]])}, TypeError, r"`maps` must be a numeric array"),
-        ({"images": np.zeros((1, 3, 3, 3))}, ValueError, r"`images` must have the batch size and spatial size of `maps` \(1, 2, 2\)"),
-        ({"images": np.zeros((1, 2, 2))}, ValueError, r"`images` must have shape \(batch_size, height, width, channels\)"),
-        ({"class_index": [0, 1]}, ValueError, r"`class_index` must have shape \(batch_size,\) = \(1,\)"),
+        (
+            {"images": np.zeros((1, 3, 3, 3))},
+            ValueError,
+            r"`images` must have the batch size and spatial size of `maps` \(1, 2, 2\)",
+        ),
+        (
+            {"images": np.zeros((1, 2, 2))},
+            ValueError,
+            r"`images` must have shape \(batch_size, height, width, channels\)",
+        ),
+        (
+            {"class_index": [0, 1]},
+            ValueError,
+            r"`class_index` must have shape \(batch_size,\) = \(1,\)",
+        ),
         ({"class_index": 2}, ValueError, r"`class_index` must be in \[0, 2\)"),
         ({"class_index": 0.5}, TypeError, r"`class_index` must be None, an int"),
         ({"class_index": True}, TypeError, r"`class_index` must be None, an int"),
-        ({"batch_size": 0}, ValueError, r"`batch_size` must be at least 1. Received: batch_size=0"),
-        ({"batch_size": "8"}, TypeError, r"`batch_size` must be an int. Received: batch_size='8'"),
+        (
+            {"batch_size": 0},
+            ValueError,
+            r"`batch_size` must be at least 1. Received: batch_size=0",
+        ),
+        (
+            {"batch_size": "8"},
+            TypeError,
+            r"`batch_size` must be an int. Received: batch_size='8'",
+        ),
         ({"predict_fn": "model"}, TypeError, r"`predict_fn` must be a callable"),
-        ({"predict_fn": lambda x: np.full((len(x), 2), 3.0)}, ValueError, r"`predict_fn` must return probabilities in \[0, 1\].*keras.ops.softmax"),
-        ({"predict_fn": lambda x: np.full((len(x),), 0.5)}, ValueError, r"`predict_fn` must return probabilities of shape \(batch_size, num_classes\) = \(1, num_classes\)"),
+        (
+            {"predict_fn": lambda x: np.full((len(x), 2), 3.0)},
+            ValueError,
+            r"`predict_fn` must return probabilities in \[0, 1\].*keras.ops.softmax",
+        ),
+        (
+            {"predict_fn": lambda x: np.full((len(x),), 0.5)},
+            ValueError,
+            r"`predict_fn` must return probabilities of shape \(batch_size, num_classes\) = \(1, num_classes\)",
+        ),
     ],
 )
 def test_invalid_arguments(linear_predict_fn, kwargs, error, match):
@@ -152,7 +207,9 @@ def test_invalid_arguments(linear_predict_fn, kwargs, error, match):
 def test_invalid_scores():
     with pytest.raises(ValueError, match=r"must be 1-D arrays of the same shape"):
         metrics.average_drop_from_scores([0.5, 0.5], [0.5])
-    with pytest.raises(ValueError, match=r"`full_scores` must be probabilities in \[0, 1\]"):
+    with pytest.raises(
+        ValueError, match=r"`full_scores` must be probabilities in \[0, 1\]"
+    ):
         metrics.increase_in_confidence_from_scores([2.0], [0.5])
     with pytest.raises(ValueError, match=r"`explanation_scores` must be probabilities"):
         metrics.average_drop_from_scores([0.5], [-0.5])

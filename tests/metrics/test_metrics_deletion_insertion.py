@@ -29,7 +29,9 @@ def _reference(mode, predict_fn, images, maps, class_index, steps, base):
         curve, xs = [], []
         for k in range(steps + 1):
             n = k * pixels // steps
-            start, insert = (images[b], base[b]) if mode == "deletion" else (base[b], images[b])
+            start, insert = (
+                (images[b], base[b]) if mode == "deletion" else (base[b], images[b])
+            )
             x = np.array(start, dtype=np.float64).copy()
             for i in order[:n]:
                 x[i // width, i % width] = insert[i // width, i % width]
@@ -42,8 +44,12 @@ def _reference(mode, predict_fn, images, maps, class_index, steps, base):
 
 def test_hand_cases(linear_predict_fn):
     # p(class 0) = brightness; deleting the bright pixel first drops it to 0.
-    good = metrics.deletion_auc(linear_predict_fn, BRIGHT, GOOD_MAP, class_index=0, steps=4)
-    bad = metrics.deletion_auc(linear_predict_fn, BRIGHT, BAD_MAP, class_index=0, steps=4)
+    good = metrics.deletion_auc(
+        linear_predict_fn, BRIGHT, GOOD_MAP, class_index=0, steps=4
+    )
+    bad = metrics.deletion_auc(
+        linear_predict_fn, BRIGHT, BAD_MAP, class_index=0, steps=4
+    )
     np.testing.assert_allclose(good.curves, [[0.25, 0, 0, 0, 0]])
     np.testing.assert_allclose(bad.curves, [[0.25, 0.25, 0.25, 0.25, 0]])
     np.testing.assert_allclose(good.fractions, [0, 0.25, 0.5, 0.75, 1.0])
@@ -74,7 +80,9 @@ def test_ties_are_broken_in_raster_order(linear_predict_fn):
     images = np.zeros((1, 2, 2, 3))
     images[0, 1, 0] = 255.0
     tied = np.array([[[0.5, 1.0], [0.5, 0.0]]])
-    result = metrics.deletion_auc(linear_predict_fn, images, tied, class_index=0, steps=4)
+    result = metrics.deletion_auc(
+        linear_predict_fn, images, tied, class_index=0, steps=4
+    )
     np.testing.assert_allclose(result.curves, [[0.25, 0.25, 0.25, 0, 0]])
 
 
@@ -90,10 +98,17 @@ def test_softmax_curves_match_a_plain_loop(softmax_predict_fn):
         ("insertion", metrics.insertion_auc, "mean"),
     ]:
         result = function(
-            softmax_predict_fn, images, maps, class_index=classes, steps=4, baseline=baseline
+            softmax_predict_fn,
+            images,
+            maps,
+            class_index=classes,
+            steps=4,
+            baseline=baseline,
         )
         base = deletion_insertion._baseline_images(images, baseline, 5.0, 11)
-        curves, aucs = _reference(mode, softmax_predict_fn, images, maps, classes, 4, base)
+        curves, aucs = _reference(
+            mode, softmax_predict_fn, images, maps, classes, 4, base
+        )
         np.testing.assert_allclose(result.fractions, [0, 2 / 9, 4 / 9, 6 / 9, 1])
         np.testing.assert_allclose(result.curves, curves, rtol=1e-6)
         np.testing.assert_allclose(result.auc, aucs, rtol=1e-6)
@@ -125,7 +140,12 @@ def test_mean_and_array_baselines(linear_predict_fn):
         result.curves, [[0.25, per_pixel, 2 * per_pixel, 3 * per_pixel, 0.25]]
     )
     grey = metrics.deletion_auc(
-        linear_predict_fn, BRIGHT, GOOD_MAP, class_index=0, steps=1, baseline=[51.0, 51.0, 51.0]
+        linear_predict_fn,
+        BRIGHT,
+        GOOD_MAP,
+        class_index=0,
+        steps=1,
+        baseline=[51.0, 51.0, 51.0],
     )
     np.testing.assert_allclose(grey.curves, [[0.25, 0.2]])
 
@@ -156,7 +176,9 @@ def test_blur_baseline_matches_numpy(sigma, size):
     blurred = deletion_insertion._gaussian_blur(images, sigma, size)
     np.testing.assert_allclose(blurred, _numpy_blur(images, sigma, size), rtol=1e-5)
     # A constant image stays constant, borders included (no darkening).
-    flat = deletion_insertion._gaussian_blur(np.full((1, 4, 4, 3), 200.0, "float32"), sigma, size)
+    flat = deletion_insertion._gaussian_blur(
+        np.full((1, 4, 4, 3), 200.0, "float32"), sigma, size
+    )
     np.testing.assert_allclose(flat, 200.0, rtol=1e-6)
 
 
@@ -165,7 +187,13 @@ def test_insertion_starts_from_the_blurred_image(linear_predict_fn):
     images = rng.uniform(0, 255, (1, 4, 4, 3)).astype("float32")
     maps = rng.uniform(0, 1, (1, 4, 4))
     result = metrics.insertion_auc(
-        linear_predict_fn, images, maps, class_index=0, steps=2, blur_sigma=1.0, blur_kernel_size=3
+        linear_predict_fn,
+        images,
+        maps,
+        class_index=0,
+        steps=2,
+        blur_sigma=1.0,
+        blur_kernel_size=3,
     )
     blurred = _numpy_blur(images, 1.0, 3)
     np.testing.assert_allclose(result.curves[0, 0], blurred.mean() / 255.0, rtol=1e-5)
@@ -180,17 +208,23 @@ def test_batching_gives_identical_results(softmax_predict_fn, recorder):
     small = metrics.insertion_auc(fn, images, maps, steps=5, batch_size=4)
     # 3 full images (batches of 4), then 3 * 5 perturbed ones: 15 in 4-batches.
     assert [len(b) for b in fn.batches] == [3, 4, 4, 4, 3]
-    large = metrics.insertion_auc(softmax_predict_fn, images, maps, steps=5, batch_size=100)
+    large = metrics.insertion_auc(
+        softmax_predict_fn, images, maps, steps=5, batch_size=100
+    )
     np.testing.assert_array_equal(small.curves, large.curves)
     np.testing.assert_array_equal(small.auc, large.auc)
-    single = metrics.insertion_auc(softmax_predict_fn, images, maps, steps=5, batch_size=1)
+    single = metrics.insertion_auc(
+        softmax_predict_fn, images, maps, steps=5, batch_size=1
+    )
     np.testing.assert_array_equal(single.auc, large.auc)
 
 
 def test_default_class_is_the_prediction(linear_predict_fn):
     images = np.full((2, 2, 2, 3), 51.0)
     images[1] = 204.0
-    result = metrics.deletion_auc(linear_predict_fn, images, np.ones((2, 2, 2)), steps=4)
+    result = metrics.deletion_auc(
+        linear_predict_fn, images, np.ones((2, 2, 2)), steps=4
+    )
     np.testing.assert_array_equal(result.class_index, [1, 0])
     np.testing.assert_allclose(result.curves[:, 0], [0.8, 0.8])
 
@@ -201,15 +235,39 @@ def test_default_class_is_the_prediction(linear_predict_fn):
         ({"steps": 0}, ValueError, r"`steps` must be at least 1. Received: steps=0"),
         ({"steps": 5}, ValueError, r"`steps` must be at most 4. Received: steps=5"),
         ({"steps": 2.0}, TypeError, r"`steps` must be an int. Received: steps=2.0"),
-        ({"baseline": "gaussian"}, ValueError, r"`baseline` must be one of \('zeros', 'blur', 'mean'\).*Received: baseline='gaussian'"),
-        ({"baseline": np.zeros((5,))}, ValueError, r"`baseline` must broadcast to the images' shape \(1, 2, 2, 3\)"),
-        ({"baseline": [[np.nan]]}, ValueError, r"`baseline` must contain only finite values"),
+        (
+            {"baseline": "gaussian"},
+            ValueError,
+            r"`baseline` must be one of \('zeros', 'blur', 'mean'\).*Received: baseline='gaussian'",
+        ),
+        (
+            {"baseline": np.zeros((5,))},
+            ValueError,
+            r"`baseline` must broadcast to the images' shape \(1, 2, 2, 3\)",
+        ),
+        (
+            {"baseline": [[np.nan]]},
+            ValueError,
+            r"`baseline` must contain only finite values",
+        ),
         ({"baseline": object()}, TypeError, r"`baseline` must be one of"),
-        ({"blur_kernel_size": 4}, ValueError, r"`blur_kernel_size` must be odd. Received: blur_kernel_size=4"),
-        ({"blur_sigma": 0.0}, ValueError, r"`blur_sigma` must be positive. Received: blur_sigma=0.0"),
+        (
+            {"blur_kernel_size": 4},
+            ValueError,
+            r"`blur_kernel_size` must be odd. Received: blur_kernel_size=4",
+        ),
+        (
+            {"blur_sigma": 0.0},
+            ValueError,
+            r"`blur_sigma` must be positive. Received: blur_sigma=0.0",
+        ),
         ({"blur_sigma": "5"}, TypeError, r"`blur_sigma` must be a number"),
         ({"batch_size": -1}, ValueError, r"`batch_size` must be at least 1"),
-        ({"maps": np.full((1, 2, 2), np.inf)}, ValueError, r"`maps` must contain only finite values"),
+        (
+            {"maps": np.full((1, 2, 2), np.inf)},
+            ValueError,
+            r"`maps` must contain only finite values",
+        ),
         ({"class_index": [3]}, ValueError, r"`class_index` must be in \[0, 2\)"),
     ],
 )

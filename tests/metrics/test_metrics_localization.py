@@ -37,27 +37,51 @@ def _bfs_largest_box(binary, connectivity):
                 pixels.append((pr, pc))
                 for dr, dc in steps:
                     nr, nc = pr + dr, pc + dc
-                    if 0 <= nr < height and 0 <= nc < width and binary[nr, nc] and not seen[nr, nc]:
+                    if (
+                        0 <= nr < height
+                        and 0 <= nc < width
+                        and binary[nr, nc]
+                        and not seen[nr, nc]
+                    ):
                         seen[nr, nc] = True
                         queue.append((nr, nc))
             if best is None or len(pixels) > best[1]:
                 rows, cols = zip(*pixels)
-                best = ([min(rows), min(cols), max(rows) + 1, max(cols) + 1], len(pixels))
+                best = (
+                    [min(rows), min(cols), max(rows) + 1, max(cols) + 1],
+                    len(pixels),
+                )
     return best
 
 
 def test_keras_cv_iou_equals_numpy_iou():
     boxes_a = np.array(
-        [[0, 0, 10, 10], [0, 0, 10, 10], [2, 2, 4, 4], [0, 0, 2, 2], [1.5, 0.5, 7.25, 3.0], [0, 0, 2, 2]],
+        [
+            [0, 0, 10, 10],
+            [0, 0, 10, 10],
+            [2, 2, 4, 4],
+            [0, 0, 2, 2],
+            [1.5, 0.5, 7.25, 3.0],
+            [0, 0, 2, 2],
+        ],
         dtype=float,
     )
     boxes_b = np.array(
-        [[5, 5, 15, 15], [0, 0, 10, 10], [0, 0, 10, 10], [2, 0, 4, 2], [0.0, 1.0, 5.5, 9.0], [0, 0, 2, 4]],
+        [
+            [5, 5, 15, 15],
+            [0, 0, 10, 10],
+            [0, 0, 10, 10],
+            [2, 0, 4, 2],
+            [0.0, 1.0, 5.5, 9.0],
+            [0, 0, 2, 4],
+        ],
         dtype=float,
     )
     expected = [_numpy_iou(a, b) for a, b in zip(boxes_a, boxes_b)]
     np.testing.assert_allclose(expected, [25 / 175, 1.0, 0.04, 0.0, expected[4], 0.5])
-    np.testing.assert_allclose(localization._compute_iou(boxes_a, boxes_b), expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        localization._compute_iou(boxes_a, boxes_b), expected, rtol=1e-6
+    )
 
 
 def test_components_by_hand():
@@ -116,7 +140,9 @@ def test_box_localization_by_hand():
     maps[2, 0:2, 0:1] = 1.0  # box [0, 0, 2, 1]: IoU with [0, 0, 2, 2] = 0.5
     true_boxes = [[1, 1, 3, 3], [4, 0, 6, 2], [0, 0, 2, 2]]
     result = metrics.box_localization(maps, true_boxes)
-    np.testing.assert_array_equal(result.boxes, [[1, 1, 3, 4], [4, 0, 6, 2], [0, 0, 2, 1]])
+    np.testing.assert_array_equal(
+        result.boxes, [[1, 1, 3, 4], [4, 0, 6, 2], [0, 0, 2, 1]]
+    )
     np.testing.assert_array_equal(result.found, [True, True, True])
     np.testing.assert_allclose(result.iou, [4 / 6, 1.0, 0.5], rtol=1e-6)
     np.testing.assert_array_equal(result.hit, [True, True, True])  # IoU 0.5 counts
@@ -145,11 +171,27 @@ def test_constant_and_all_zero_maps_give_no_box():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"threshold": 1.0}, ValueError, r"`threshold` must be in \[0, 1\) \(a fraction of the map's range\). Received: threshold=1"),
+        (
+            {"threshold": 1.0},
+            ValueError,
+            r"`threshold` must be in \[0, 1\) \(a fraction of the map's range\). Received: threshold=1",
+        ),
         ({"threshold": -0.1}, ValueError, r"`threshold` must be in \[0, 1\)"),
-        ({"iou_threshold": 1.5}, ValueError, r"`iou_threshold` must be in \[0, 1\]. Received: iou_threshold=1.5"),
-        ({"connectivity": 6}, ValueError, r"`connectivity` must be 4 or 8. Received: connectivity=6"),
-        ({"boxes": [[0, 0, 1]]}, ValueError, r"`boxes` must have shape \(batch_size, 4\) = \(1, 4\)"),
+        (
+            {"iou_threshold": 1.5},
+            ValueError,
+            r"`iou_threshold` must be in \[0, 1\]. Received: iou_threshold=1.5",
+        ),
+        (
+            {"connectivity": 6},
+            ValueError,
+            r"`connectivity` must be 4 or 8. Received: connectivity=6",
+        ),
+        (
+            {"boxes": [[0, 0, 1]]},
+            ValueError,
+            r"`boxes` must have shape \(batch_size, 4\) = \(1, 4\)",
+        ),
         ({"maps": np.zeros((1, 2, 2, 1))}, ValueError, r"maps\[\.\.\., 0\]"),
     ],
 )

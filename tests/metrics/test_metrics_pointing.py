@@ -21,7 +21,9 @@ def _brute_force_hit(point, mask, tolerance):
 
 
 def test_boxes_to_masks_uses_pixel_centres():
-    masks = metrics.boxes_to_masks([[1, 0, 3, 2], [0.4, 0.5, 1.5, 1.5], [1, 1, 1, 3]], 3, 3)
+    masks = metrics.boxes_to_masks(
+        [[1, 0, 3, 2], [0.4, 0.5, 1.5, 1.5], [1, 1, 1, 3]], 3, 3
+    )
     np.testing.assert_array_equal(
         masks.astype(int),
         [
@@ -37,19 +39,29 @@ def test_boxes_to_masks_uses_pixel_centres():
 def test_hits_and_misses_without_tolerance():
     maps = np.concatenate([_point_map(4, 4, 1, 1), _point_map(4, 4, 2, 2)])
     boxes = [[0, 0, 2, 2], [0, 0, 2, 2]]
-    np.testing.assert_array_equal(metrics.pointing_game(maps, boxes=boxes, tolerance=0), [True, False])
+    np.testing.assert_array_equal(
+        metrics.pointing_game(maps, boxes=boxes, tolerance=0), [True, False]
+    )
     masks = metrics.boxes_to_masks(boxes, 4, 4)
-    np.testing.assert_array_equal(metrics.pointing_game(maps, masks=masks, tolerance=0), [True, False])
+    np.testing.assert_array_equal(
+        metrics.pointing_game(maps, masks=masks, tolerance=0), [True, False]
+    )
     # (2, 2) is at distance sqrt(2) from the box's pixel (1, 1).
-    np.testing.assert_array_equal(metrics.pointing_game(maps, boxes=boxes, tolerance=1.4), [True, False])
-    np.testing.assert_array_equal(metrics.pointing_game(maps, boxes=boxes, tolerance=1.5), [True, True])
+    np.testing.assert_array_equal(
+        metrics.pointing_game(maps, boxes=boxes, tolerance=1.4), [True, False]
+    )
+    np.testing.assert_array_equal(
+        metrics.pointing_game(maps, boxes=boxes, tolerance=1.5), [True, True]
+    )
 
 
 def test_default_tolerance_is_15_pixels():
     boxes = [[0, 0, 16, 16]] * 2  # pixels 0..15
     maps = np.concatenate([_point_map(40, 40, 30, 15), _point_map(40, 40, 31, 15)])
     # (30, 15) is 15 pixels below (15, 15): hit; (31, 15) is 16 pixels: miss.
-    np.testing.assert_array_equal(metrics.pointing_game(maps, boxes=boxes), [True, False])
+    np.testing.assert_array_equal(
+        metrics.pointing_game(maps, boxes=boxes), [True, False]
+    )
 
 
 def test_tolerance_matches_brute_force_distance():
@@ -72,9 +84,14 @@ def test_tied_maxima_with_tolerance_match_brute_force():
     masks = rng.uniform(0, 1, (30, 8, 9)) > 0.85
     for tolerance in (0, 1.5, 3):
         for ties, reduce in (("any", any), ("all", all)):
-            hits = metrics.pointing_game(maps, masks=masks, tolerance=tolerance, ties=ties)
+            hits = metrics.pointing_game(
+                maps, masks=masks, tolerance=tolerance, ties=ties
+            )
             expected = [
-                reduce(_brute_force_hit(p, mask, tolerance) for p in zip(*np.nonzero(m == m.max())))
+                reduce(
+                    _brute_force_hit(p, mask, tolerance)
+                    for p in zip(*np.nonzero(m == m.max()))
+                )
                 for m, mask in zip(maps, masks)
             ]
             np.testing.assert_array_equal(hits, expected)
@@ -119,22 +136,55 @@ def test_energy_by_hand():
         ]
     )
     boxes = [[0, 0, 1, 2]] * 4
-    np.testing.assert_allclose(metrics.energy_pointing_game(maps, boxes=boxes), [0.5, 0.0, 1.0, 0.5])
+    np.testing.assert_allclose(
+        metrics.energy_pointing_game(maps, boxes=boxes), [0.5, 0.0, 1.0, 0.5]
+    )
     masks = np.zeros((4, 2, 2), dtype=bool)
     masks[:, 1, 0] = True
-    np.testing.assert_allclose(metrics.energy_pointing_game(maps, masks=masks.astype(int)), [0.5, 0.0, 0.0, 0.25])
+    np.testing.assert_allclose(
+        metrics.energy_pointing_game(maps, masks=masks.astype(int)),
+        [0.5, 0.0, 0.0, 0.25],
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({}, ValueError, r"Exactly one of `masks` and `boxes` must be given. Received: masks=None, boxes=None"),
-        ({"masks": np.ones((1, 3, 3), bool), "boxes": [[0, 0, 1, 1]]}, ValueError, r"Exactly one of `masks` and `boxes`"),
-        ({"masks": np.ones((1, 2, 3), bool)}, ValueError, r"`masks` must have the shape of `maps` \(1, 3, 3\). Received: masks with shape \(1, 2, 3\)"),
-        ({"masks": np.full((1, 3, 3), 0.5)}, ValueError, r"`masks` must be boolean \(or 0/1\)"),
-        ({"boxes": [[0, 0, 1, 1], [0, 0, 1, 1]]}, ValueError, r"`boxes` must have shape \(batch_size, 4\) = \(1, 4\)"),
-        ({"boxes": [[2, 0, 1, 1]]}, ValueError, r"y_min <= y_max and x_min <= x_max \(format 'yxyx'\). Received: boxes\[0\]=\[2.0, 0.0, 1.0, 1.0\]"),
-        ({"boxes": [[0, 0, np.nan, 1]]}, ValueError, r"`boxes` must contain only finite values"),
+        (
+            {},
+            ValueError,
+            r"Exactly one of `masks` and `boxes` must be given. Received: masks=None, boxes=None",
+        ),
+        (
+            {"masks": np.ones((1, 3, 3), bool), "boxes": [[0, 0, 1, 1]]},
+            ValueError,
+            r"Exactly one of `masks` and `boxes`",
+        ),
+        (
+            {"masks": np.ones((1, 2, 3), bool)},
+            ValueError,
+            r"`masks` must have the shape of `maps` \(1, 3, 3\). Received: masks with shape \(1, 2, 3\)",
+        ),
+        (
+            {"masks": np.full((1, 3, 3), 0.5)},
+            ValueError,
+            r"`masks` must be boolean \(or 0/1\)",
+        ),
+        (
+            {"boxes": [[0, 0, 1, 1], [0, 0, 1, 1]]},
+            ValueError,
+            r"`boxes` must have shape \(batch_size, 4\) = \(1, 4\)",
+        ),
+        (
+            {"boxes": [[2, 0, 1, 1]]},
+            ValueError,
+            r"y_min <= y_max and x_min <= x_max \(format 'yxyx'\). Received: boxes\[0\]=\[2.0, 0.0, 1.0, 1.0\]",
+        ),
+        (
+            {"boxes": [[0, 0, np.nan, 1]]},
+            ValueError,
+            r"`boxes` must contain only finite values",
+        ),
     ],
 )
 def test_invalid_regions(kwargs, error, match):
@@ -148,15 +198,29 @@ def test_invalid_regions(kwargs, error, match):
 def test_invalid_arguments():
     maps = np.zeros((1, 3, 3))
     box = [[0, 0, 1, 1]]
-    with pytest.raises(ValueError, match=r"`tolerance` must be >= 0 \(pixels\). Received: tolerance=-1"):
+    with pytest.raises(
+        ValueError, match=r"`tolerance` must be >= 0 \(pixels\). Received: tolerance=-1"
+    ):
         metrics.pointing_game(maps, boxes=box, tolerance=-1)
-    with pytest.raises(TypeError, match=r"`tolerance` must be a number. Received: tolerance='15'"):
+    with pytest.raises(
+        TypeError, match=r"`tolerance` must be a number. Received: tolerance='15'"
+    ):
         metrics.pointing_game(maps, boxes=box, tolerance="15")
-    with pytest.raises(ValueError, match=r"`ties` must be one of \('first', 'any', 'all'\). Received: ties='random'"):
+    with pytest.raises(
+        ValueError,
+        match=r"`ties` must be one of \('first', 'any', 'all'\). Received: ties='random'",
+    ):
         metrics.pointing_game(maps, boxes=box, ties="random")
-    with pytest.raises(ValueError, match=r"`maps` must have non-negative values. Received: maps with minimum -1"):
+    with pytest.raises(
+        ValueError,
+        match=r"`maps` must have non-negative values. Received: maps with minimum -1",
+    ):
         metrics.energy_pointing_game(maps - 1, boxes=box)
-    with pytest.raises(ValueError, match=r"`boxes` must have shape \(batch_size, 4\), one"):
+    with pytest.raises(
+        ValueError, match=r"`boxes` must have shape \(batch_size, 4\), one"
+    ):
         metrics.boxes_to_masks([0, 0, 1, 1], 3, 3)
-    with pytest.raises(ValueError, match=r"`height` must be at least 1. Received: height=0"):
+    with pytest.raises(
+        ValueError, match=r"`height` must be at least 1. Received: height=0"
+    ):
         metrics.boxes_to_masks(box, 0, 3)

@@ -20,7 +20,9 @@ def test_binarisation_is_strict():
     # 255 * 0.5 = 127.5 exactly: background at threshold 127.5, foreground at 127.
     half = np.array([[[0.5, 1.0]]])
     right = np.array([[[0.0, 1.0]]])
-    np.testing.assert_allclose(metrics.stability_iou(half, right, threshold=127.5), [1.0])
+    np.testing.assert_allclose(
+        metrics.stability_iou(half, right, threshold=127.5), [1.0]
+    )
     np.testing.assert_allclose(metrics.stability_iou(half, right, threshold=127), [0.5])
 
 
@@ -79,17 +81,31 @@ def test_matrix_agrees_with_pairwise_iou():
 
 def test_invalid_arguments():
     maps = np.zeros((2, 3, 3))
-    with pytest.raises(ValueError, match=r"`maps_a` and `maps_b` must have the same shape.*\(2, 3, 3\) and \(1, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"`maps_a` and `maps_b` must have the same shape.*\(2, 3, 3\) and \(1, 3, 3\)",
+    ):
         metrics.stability_iou(maps, maps[:1])
     with pytest.raises(ValueError, match=r"`maps_b` must have values in \[0, 1\]"):
         metrics.stability_iou(maps, maps + 2)
-    with pytest.raises(ValueError, match=r"`threshold` must be in \[0, 255\].*Received: threshold=300"):
+    with pytest.raises(
+        ValueError, match=r"`threshold` must be in \[0, 255\].*Received: threshold=300"
+    ):
         metrics.stability_iou(maps, maps, threshold=300)
-    with pytest.raises(ValueError, match=r"`maps` must hold the maps of at least 2 models. Received: 1 model"):
+    with pytest.raises(
+        ValueError,
+        match=r"`maps` must hold the maps of at least 2 models. Received: 1 model",
+    ):
         metrics.stability_matrix([maps])
-    with pytest.raises(TypeError, match=r"`maps` must be a list of N arrays.*of shape \(2, 3, 3\); use `list\(maps\)`"):
+    with pytest.raises(
+        TypeError,
+        match=r"`maps` must be a list of N arrays.*of shape \(2, 3, 3\); use `list\(maps\)`",
+    ):
         metrics.stability_matrix(maps)
-    with pytest.raises(ValueError, match=r"maps\[0\] with shape \(2, 3, 3\) and maps\[1\] with shape \(2, 3, 4\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"maps\[0\] with shape \(2, 3, 3\) and maps\[1\] with shape \(2, 3, 4\)",
+    ):
         metrics.stability_matrix([maps, np.zeros((2, 3, 4))])
     with pytest.raises(ValueError, match=r"`maps\[1\]` must have values in \[0, 1\]"):
         metrics.stability_matrix([maps, maps - 1])
