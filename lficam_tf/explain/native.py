@@ -133,7 +133,17 @@ class SavedModelAttention:
         (self.input_name, spec), = inputs.items()
         self.input_spec = spec
         self.num_classes = outputs["probabilities"].shape[-1]
-        self.image_size = tuple(spec.shape[1:3])
+        # The export declares images of unknown rank (it checks them itself);
+        # its up-sampled `attention` output has the input size.
+        if spec.shape.rank == 4 and None not in spec.shape[1:3]:
+            self.image_size = tuple(spec.shape[1:3])
+        else:
+            self.image_size = tuple(outputs["attention"].shape[1:3])
+        if None in self.image_size:
+            self.image_size = None
+        #: Class names the export returned so far, `{class index: name}`
+        #: (an export with `class_names` names its top-k classes per image).
+        self.class_names = {}
 
     def __call__(self, images, class_index):
         images = tf.convert_to_tensor(images)
@@ -142,6 +152,11 @@ class SavedModelAttention:
         else:
             images = tf.cast(images, self.input_spec.dtype)
         outputs = self.function(**{self.input_name: images})
+        if "class_names" in outputs and "classes" in outputs:
+            for index, name in zip(
+                outputs["classes"].numpy().ravel(), outputs["class_names"].numpy().ravel()
+            ):
+                self.class_names[int(index)] = name.decode("utf-8")
         probabilities = tf.cast(outputs["probabilities"], tf.float32)
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         class_index = tf.cast(class_index, tf.int32)

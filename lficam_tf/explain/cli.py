@@ -1,0 +1,253 @@
+"""`lficam-explain`: overlays and top-k predictions for image files.
+
+    lficam-explain MODEL IMAGE_OR_FOLDER... --out DIR [--method native]
+        [--top-k 5] [--class-names FILE] [--batch-size 32]
+
+MODEL is a `.keras` file (every method) or a SavedModel folder, e.g. a
+version folder of `lficam_tf.export.export` (the model's own map only:
+post-hoc methods need gradients and inner layers, which an export does not
+keep). Folders are searched recursively for images (.png .jpg .jpeg .bmp
+.gif), in sorted order. Images are resized (bilinear) to the model's input
+size. Writes into DIR one overlay PNG per image, `<name>_<method>.png`, and
+`predictions.json` with each image's top-k classes and probabilities, the
+explained class, and the overlay's file name. Class names come from
+`--class-names` (a JSON list, or a text file with one name per line), or from
+the model when it stores them (`class_names` attribute, or a SavedModel's
+`class_names` output). Only the parsing lives here; the work is
+`lficam_tf.explain.explain_with`.
+"""
+
+import argparse
+import json
+import pathlib
+import sys
+
+import matplotlib
+
+from lficam_tf.explain.explanation import METHODS, explain_with, get_explainer
+from lficam_tf.explain.native import SavedModelAttention
+from lficam_tf.explain.overlay import save_overlay
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+PROG = "lficam-explain"
+
+
+def load_model(path):
+    """A `.keras` file as a Keras model, a SavedModel folder as a loaded one."""
+    import keras
+    import tensorflow as tf
+
+    import lficam_tf.models  # noqa: F401  Registers the package's classes.
+
+    path = pathlib.Path(path)
+    if path.is_dir() and (path / "saved_model.pb").is_file():
+        return tf.saved_model.load(str(path))
+    if path.is_file() and path.suffix in (".keras", ".h5"):
+        return keras.saving.load_model(path)
+    hint = ""
+    if path.is_dir() and any(child.name.isdigit() for child in path.iterdir()):
+        hint = " This looks like an export base folder: pass a version folder."
+    raise ValueError(
+        "`MODEL` must be a .keras file or a SavedModel folder (with "
+        f"saved_model.pb). Received: MODEL={str(path)!r}.{hint}"
+    )
+
+
+def find_images(inputs):
+    """(files, any folder given): image files of `inputs`, folders searched."""
+    files, folders = [], False
+    for item in inputs:
+        path = pathlib.Path(item)
+        if path.is_dir():
+            folders = True
+            found = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+            if not found:
+                raise ValueError(
+                    f"`IMAGE_OR_FOLDER` must hold images ({', '.join(IMAGE_SUFFIXES)}). "
+                    f"Received: folder {str(path)!r} with none."
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise FileNotFoundError(
+                f"`IMAGE_OR_FOLDER` must be an image file or a folder. "
+                f"Received: {str(path)!r}, which does not exist."
+            )
+    return files, folders
+
+
+def read_class_names(path, num_classes):
+    """Class names from a JSON list or a text file with one name per line."""
+    text = pathlib.Path(path).read_text()
+    if pathlib.Path(path).suffix == ".json":
+        names = json.loads(text)
+    else:
+        names = [line.strip() for line in text.splitlines() if line.strip()]
+    if not isinstance(names, list) or len(names) != num_classes:
+        count = len(names) if isinstance(names, list) else type(names).__name__
+        raise ValueError(
+            f"`--class-names` must name each of the model's {num_classes} "
+            f"classes, in order. Received: {count} names in {str(path)!r}"
+        )
+    return [str(name) for name in names]
+
+
+def _model_class_names(model):
+    names = getattr(model, "class_names", None)
+    if names is None or isinstance(names, dict):
+        return None
+    if hasattr(names, "numpy"):
+        names = [n.decode("utf-8") for n in names.numpy().ravel()]
+    return [str(n) for n in names]
+
+
+def _input_size(model, explainer, image_size):
+    if image_size is not None:
+        return tuple(image_size)
+    if isinstance(explainer, SavedModelAttention):
+        size = explainer.image_size
+    else:
+        size = tuple(model.inputs[0].shape[1:3])
+    if size is None or None in size:
+        raise ValueError(
+            "`--image-size` must be given: the model does not fix its input size. "
+            "Received: no --image-size. Pass e.g. --image-size 224 224."
+        )
+    return size
+
+
+def _load_images(files, size):
+    import keras
+    import numpy as np
+
+    return np.stack(
+        [
+            keras.utils.img_to_array(
+                keras.utils.load_img(f, color_mode="rgb", target_size=size, interpolation="bilinear")
+            )
+            for f in files
+        ]
+    )
+
+
+def _unique_name(stem, method, used):
+    name = f"{stem}_{method}.png"
+    count = 1
+    while name in used:
+        name = f"{stem}-{count}_{method}.png"
+        count += 1
+    used.add(name)
+    return name
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Write saliency-map overlays and top-k predictions for images.",
+    )
+    parser.add_argument("model", metavar="MODEL", help=".keras file or SavedModel folder")
+    parser.add_argument("inputs", metavar="IMAGE_OR_FOLDER", nargs="+")
+    parser.add_argument("--out", required=True, help="output folder (created)")
+    parser.add_argument("--method", default="native", choices=METHODS)
+    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--class-names", help="JSON list or text file, one name per line")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"))
+    parser.add_argument("--layer", help="post-hoc methods: the explained layer")
+    parser.add_argument("--chunk-size", type=int, default=32, help="Score-CAM")
+    parser.add_argument("--top-n", type=int, help="Score-CAM: Faster Score-CAM's N")
+    parser.add_argument("--alpha", type=float, default=0.5)
+    parser.add_argument("--colormap", default="jet")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def run(args):
+    """Do the work of `main` for parsed `args`; returns the JSON written."""
+    import keras
+
+    if args.top_k < 1:
+        raise ValueError(f"`--top-k` must be a positive int. Received: --top-k {args.top_k}")
+    if args.batch_size < 1:
+        raise ValueError(
+            f"`--batch-size` must be a positive int. Received: --batch-size {args.batch_size}"
+        )
+    files, folders = find_images(args.inputs)
+    model = load_model(args.model)
+    explainer = get_explainer(
+        model, args.method, layer=args.layer, chunk_size=args.chunk_size, top_n=args.top_n
+    )
+    num_classes = explainer.num_classes
+    names = (
+        read_class_names(args.class_names, num_classes)
+        if args.class_names
+        else _model_class_names(model)
+    )
+    size = _input_size(model, explainer, args.image_size)
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    progress = keras.utils.Progbar(len(files), unit_name="image") if folders and not args.quiet else None
+    records, used, method = [], set(), None
+    for start in range(0, len(files), args.batch_size):
+        batch_files = files[start : start + args.batch_size]
+        images = _load_images(batch_files, size)
+        result = explain_with(explainer, images, batch_size=args.batch_size)
+        method = result.method
+        top_index, top_probability = result.top_k(args.top_k)
+        for i, path in enumerate(batch_files):
+            overlay_name = _unique_name(path.stem, method, used)
+            save_overlay(out / overlay_name, images[i], result.maps[i], args.alpha, args.colormap)
+            records.append(
+                {
+                    "file": str(path),
+                    "overlay": overlay_name,
+                    "explained_class": int(result.class_index[i]),
+                    "top_k": [
+                        {"class_index": int(c), "probability": float(p)}
+                        for c, p in zip(top_index[i], top_probability[i])
+                    ],
+                }
+            )
+        if progress is not None:
+            progress.add(len(batch_files))
+    lookup = dict(enumerate(names)) if names else getattr(explainer, "class_names", None) or {}
+    for record in records:
+        if record["explained_class"] in lookup:
+            record["explained_class_name"] = lookup[record["explained_class"]]
+        for entry in record["top_k"]:
+            if entry["class_index"] in lookup:
+                entry["class_name"] = lookup[entry["class_index"]]
+    report = {
+        "model": str(args.model),
+        "method": method,
+        "layer": getattr(explainer, "layer", None),
+        "top_k": args.top_k,
+        "num_classes": num_classes,
+        "images": records,
+    }
+    (out / "predictions.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def main(argv=None):
+    """Entry point of `lficam-explain`; `argv` defaults to `sys.argv[1:]`.
+
+    Returns 0 on success. A bad argument exits with status 2 and a message
+    on stderr (argparse's convention).
+    """
+    matplotlib.use("Agg")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        run(args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        parser.exit(2, f"{PROG}: error: {error}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

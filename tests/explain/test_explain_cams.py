@@ -1,0 +1,153 @@
+"""Grad-CAM, Grad-CAM++ and Score-CAM against numpy computations by hand,
+and Score-CAM's memory bound (the model never sees more than `chunk_size`
+masked images at once)."""
+
+import keras
+import numpy as np
+import pytest
+
+from explain import numpy_cams as ref
+from lficam_tf.explain import GradCAM, GradCAMPlusPlus, ScoreCAM, explain
+
+RNG = np.random.default_rng(1)
+IMAGES = RNG.uniform(0, 255, (5, ref.SIZE, ref.SIZE, 3)).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return ref.tiny_model("softmax")
+
+
+def _predicted(model):
+    return np.argmax(ref.logits(model, IMAGES), axis=-1)
+
+
+def test_gradcam_equals_hand_computation(tiny):
+    result = explain(tiny, IMAGES, method="gradcam", batch_size=2)
+    target = _predicted(tiny)
+    assert result.layer == "pool"  # the last feature map, found automatically
+    np.testing.assert_array_equal(result.class_index, target)
+    np.testing.assert_allclose(result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.probabilities, ref.softmax(ref.logits(tiny, IMAGES)), atol=1e-5
+    )
+
+
+def test_gradcam_of_a_given_class_per_image(tiny):
+    target = np.array([0, 1, 2, 1, 0])
+    result = explain(tiny, IMAGES, method="gradcam", class_index=target)
+    np.testing.assert_array_equal(result.class_index, target)
+    np.testing.assert_allclose(result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5)
+    # Different classes give different maps: the class really is used.
+    other = explain(tiny, IMAGES, method="gradcam", class_index=(target + 1) % 3)
+    assert np.abs(other.maps - result.maps).max() > 0.1
+
+
+def test_gradcam_explains_logits_not_the_softmax_unless_asked(tiny):
+    target = np.array([2, 0, 1, 1, 2])
+    kept = explain(tiny, IMAGES, method="gradcam", class_index=target, strip_softmax=False)
+    np.testing.assert_allclose(
+        kept.maps, ref.gradcam_of_probability(tiny, IMAGES, target), atol=2e-5
+    )
+    stripped = explain(tiny, IMAGES, method="gradcam", class_index=target)
+    assert np.abs(kept.maps - stripped.maps).max() > 0.05
+    # Probabilities are the model's own in both cases.
+    np.testing.assert_allclose(kept.probabilities, tiny(IMAGES).numpy(), atol=1e-6)
+    np.testing.assert_allclose(stripped.probabilities, tiny(IMAGES).numpy(), atol=1e-6)
+    # The user's model is left as it was.
+    assert tiny.get_layer("head").activation.__name__ == "softmax"
+
+
+def test_gradcam_plus_plus_equals_hand_computation(tiny):
+    target = np.array([0, 1, 2, 0, 1])
+    result = explain(tiny, IMAGES, method="gradcam++", class_index=target)
+    np.testing.assert_allclose(
+        result.maps, ref.gradcam_plus_plus(tiny, IMAGES, target), atol=2e-5
+    )
+
+
+def test_scorecam_equals_hand_computation(tiny):
+    result = explain(tiny, IMAGES, method="scorecam", chunk_size=3)
+    target = _predicted(tiny)
+    np.testing.assert_allclose(result.maps, ref.scorecam(tiny, IMAGES, target), atol=2e-5)
+
+
+def test_faster_scorecam_scores_the_top_variance_channels(tiny):
+    target = np.array([1, 1, 0, 2, 2])
+    result = explain(tiny, IMAGES, method="scorecam", class_index=target, top_n=2)
+    expected = ref.scorecam(tiny, IMAGES, target, top_n=2)
+    np.testing.assert_allclose(result.maps, expected, atol=2e-5)
+    assert np.abs(expected - ref.scorecam(tiny, IMAGES, target)).max() > 1e-3
+
+
+def test_linear_output_model_needs_no_stripping():
+    model = ref.tiny_model(activation=None)
+    target = np.array([2, 2, 1, 0, 1])
+    result = explain(model, IMAGES, method="gradcam", class_index=target)
+    np.testing.assert_allclose(result.maps, ref.gradcam(model, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.probabilities, ref.softmax(ref.logits(model, IMAGES)), atol=1e-5
+    )
+
+
+def test_cam_objects_are_reusable_and_batch_independent(tiny):
+    cam = GradCAMPlusPlus(tiny)
+    whole, _, _ = cam(IMAGES, np.full(5, -1))
+    first, _, _ = cam(IMAGES[:2], np.full(2, -1))
+    np.testing.assert_allclose(whole[:2], first, atol=1e-6)
+    assert isinstance(GradCAM(tiny, layer="conv").layer, str)
+
+
+class BatchRecorder(keras.layers.Layer):
+    """Identity that records the largest batch, the images and the calls."""
+
+    def build(self, input_shape):
+        kwargs = dict(shape=(), dtype="int32", initializer="zeros", trainable=False)
+        self.largest = self.add_weight(name="largest", **kwargs)
+        self.images = self.add_weight(name="images", **kwargs)
+        self.calls = self.add_weight(name="calls", **kwargs)
+
+    def call(self, x):
+        n = keras.ops.cast(keras.ops.shape(x)[0], "int32")
+        self.largest.assign(keras.ops.maximum(self.largest, n))
+        self.images.assign(self.images + n)
+        self.calls.assign(self.calls + 1)
+        return x
+
+    def reset(self):
+        for variable in (self.largest, self.images, self.calls):
+            variable.assign(0)
+
+
+@pytest.mark.parametrize("top_n", [None, 100])
+def test_scorecam_never_runs_more_than_chunk_size_images(top_n):
+    channels, chunk, batch = 768, 48, 2
+    inputs = keras.Input((16, 16, 3))
+    recorder = BatchRecorder(name="recorder")
+    x = recorder(inputs)
+    x = keras.layers.Conv2D(channels, 4, strides=4, activation="relu", name="wide")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
+    images = RNG.uniform(0, 255, (batch, 16, 16, 3)).astype("float32")
+
+    cam = ScoreCAM(model, chunk_size=chunk, top_n=top_n)
+    recorder.reset()
+    maps, _, _ = cam(images, np.full(batch, -1))
+    scored = batch * (top_n or channels)
+    # One pass on the batch, then every (image, channel) pair exactly once,
+    # in ceil(scored / chunk) passes of at most `chunk` images.
+    assert int(recorder.largest.numpy()) == chunk
+    assert int(recorder.images.numpy()) == batch + scored
+    assert int(recorder.calls.numpy()) == 1 + -(-scored // chunk)
+    assert maps.shape == (batch, 16, 16)
+
+
+def test_invalid_cam_arguments(tiny):
+    with pytest.raises(ValueError, match="`chunk_size` must be a positive int"):
+        ScoreCAM(tiny, chunk_size=0)
+    with pytest.raises(ValueError, match="`top_n` must be None"):
+        ScoreCAM(tiny, top_n=0)
+    with pytest.raises(ValueError, match="`layer` must output feature maps"):
+        GradCAM(tiny, layer="gap")
+    with pytest.raises(ValueError, match="has no layer 'nope'"):
+        GradCAM(tiny, layer="nope")
