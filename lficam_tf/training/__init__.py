@@ -1,0 +1,34 @@
+"""Training: `train(config)` from a configuration to a trained, evaluated,
+exported model, the library behind `python train_tf.py`.
+
+- `TrainConfig`: every knob, typed and checked; `make_config(preset,
+  **overrides)`; presets `shapes` (default), `cifar`, `stl10`, `catdog`,
+  `imagenet` (METHOD.md section 5).
+- `train(config=None, *, resume=None, **overrides)` -> `TrainResult`.
+- `select_strategy(devices)`, `configure_threads(threads)`: devices and
+  thread pools; `MultiWorkerMirroredStrategy` runs a custom loop
+  (`lficam_tf.training.multiworker`).
+- The output folder, checkpoints and resuming: `lficam_tf.training.run_dir`.
+
+>>> from lficam_tf.training import make_config
+>>> make_config("cifar").batch_size
+128
+"""
+
+from lficam_tf.training.config import ConfigError, TrainConfig
+from lficam_tf.training.presets import PRESETS, get_preset, list_presets
+from lficam_tf.training.strategy import configure_threads, select_strategy
+from lficam_tf.training.trainer import TrainResult, make_config, train
+
+__all__ = [
+    "ConfigError",
+    "PRESETS",
+    "TrainConfig",
+    "TrainResult",
+    "configure_threads",
+    "get_preset",
+    "list_presets",
+    "make_config",
+    "select_strategy",
+    "train",
+]

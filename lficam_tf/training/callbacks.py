@@ -1,0 +1,197 @@
+"""Keras callbacks of a training run (beside Keras' own CSVLogger,
+TensorBoard and BackupAndRestore).
+
+- `BestModelCheckpoint`: keeps `best.keras`, the model of the best test
+  accuracy (the authors report the best test accuracy over all epochs),
+  written atomically, with its accuracy and epoch in `best.json`, and picks
+  up where it was after a resume. Keras' `ModelCheckpoint` writes in place
+  (a kill mid-write leaves a broken file) and forgets its best value when a
+  run resumes.
+- `AttentionImages`: overlays of the model's maps on fixed test images,
+  written to TensorBoard (`tf.summary.image`) after every epoch, so a user
+  watches the maps form; with masks, their energy-based pointing game too.
+- `Throughput`: training images per second per epoch.
+- `RestoreOnly`: `BackupAndRestore` that restores and never writes, for the
+  non-chief workers of a multi-worker run.
+"""
+
+import json
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from lficam_tf.explain import explain_with, get_explainer, overlay
+from lficam_tf.metrics import energy_pointing_game
+from lficam_tf.training.run_dir import atomic_save_model, atomic_write_text
+
+
+def accuracy_key(logs, validation=True):
+    """The key of the (test) accuracy in Keras logs, or None.
+
+    `"val_logits_accuracy"` for models with several outputs, `"val_accuracy"`
+    for the baseline (Keras names single-output metrics without the output).
+    """
+    prefix = "val_" if validation else ""
+    for key in (f"{prefix}logits_accuracy", f"{prefix}accuracy"):
+        if key in (logs or {}):
+            return key
+    return None
+
+
+def map_method(model):
+    """`"native"` for models with their own map, else Grad-CAM."""
+    outputs = model.output
+    return "native" if isinstance(outputs, dict) and "attention" in outputs else "gradcam"
+
+
+class BestModelCheckpoint(keras.callbacks.Callback):
+    """Save the model whenever its test accuracy is the best so far.
+
+    Args:
+        model_path: path of the `.keras` file (`best.keras`).
+        state_path: path of the JSON state (`best.json`): `best_accuracy`
+            and `best_epoch` (1-based), read back when a run resumes.
+        save: bool. False for processes that must not write (non-chief
+            workers); the state is still tracked. Defaults to `True`.
+    """
+
+    def __init__(self, model_path, state_path, save=True):
+        super().__init__()
+        self.model_path = model_path
+        self.state_path = state_path
+        self.save = save
+        self.best_accuracy = None
+        self.best_epoch = None
+
+    def on_train_begin(self, logs=None):
+        try:
+            state = json.loads(open(self.state_path).read())
+        except FileNotFoundError:
+            return
+        self.best_accuracy = state["best_accuracy"]
+        self.best_epoch = state["best_epoch"]
+
+    def on_epoch_end(self, epoch, logs=None):
+        key = accuracy_key(logs)
+        if key is None:
+            return
+        value = float(logs[key])
+        if self.best_accuracy is not None and value <= self.best_accuracy:
+            return
+        self.best_accuracy, self.best_epoch = value, epoch + 1
+        if self.save:
+            atomic_save_model(self.model, self.model_path)
+            atomic_write_text(
+                self.state_path,
+                json.dumps(
+                    {"best_accuracy": value, "best_epoch": epoch + 1}, indent=2
+                ),
+            )
+
+
+class AttentionImages(keras.callbacks.Callback):
+    """Write the maps of fixed test images to TensorBoard after each epoch.
+
+    Each image is the test image with the model's map overlaid (jet, as in
+    `lficam_tf.explain.overlay`); TensorBoard's slider steps through the
+    epochs. With object masks, the maps' mean energy-based pointing game on
+    these images is written as the scalar `attention/energy_pointing_game`.
+
+    Args:
+        images: float32 `(num_images, height, width, 3)`, RGB in 0..255.
+        log_dir: the TensorBoard folder; images go to its `images` run.
+        masks: bool `(num_images, height, width)` or None.
+    """
+
+    def __init__(self, images, log_dir, masks=None):
+        super().__init__()
+        self.images = np.asarray(images, "float32")
+        self.masks = masks
+        self.log_dir = str(log_dir)
+        self._writer = None
+        self._explainer = None
+
+    def _write(self, step):
+        if self._explainer is None:
+            self._explainer = get_explainer(self.model, map_method(self.model))
+            self._writer = tf.summary.create_file_writer(self.log_dir + "/images")
+        maps = explain_with(self._explainer, self.images).maps
+        with self._writer.as_default(step=step):
+            tf.summary.image(
+                "attention/test_images",
+                overlay(self.images, maps).astype("float32") / 255.0,
+                max_outputs=len(self.images),
+            )
+            if self.masks is not None:
+                tf.summary.scalar(
+                    "attention/energy_pointing_game",
+                    float(np.mean(energy_pointing_game(maps, masks=self.masks))),
+                )
+        self._writer.flush()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if len(self.images):
+            self._write(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+
+
+class Throughput(keras.callbacks.Callback):
+    """Training images per second of each epoch (training steps only).
+
+    Timed from the first batch's end to the last batch's end, so neither
+    tracing the step function nor evaluation counts.
+
+    Args:
+        batch_size: int. Global batch size.
+    """
+
+    def __init__(self, batch_size):
+        super().__init__()
+        self.batch_size = batch_size
+        self.per_epoch = []
+        self._first = None
+        self._last = None
+        self._batches = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._first, self._last, self._batches = None, None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        now = time.perf_counter()
+        if self._first is None:
+            self._first = now
+        else:
+            self._batches += 1
+        self._last = now
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._batches and self._last > self._first:
+            rate = self._batches * self.batch_size / (self._last - self._first)
+            self.per_epoch.append(rate)
+            if logs is not None:
+                logs["images_per_second"] = rate
+
+    @property
+    def images_per_second(self):
+        """The median over epochs, or None before an epoch of 2+ batches."""
+        return float(np.median(self.per_epoch)) if self.per_epoch else None
+
+
+class RestoreOnly(keras.callbacks.BackupAndRestore):
+    """`BackupAndRestore` that restores the checkpoint but never writes one.
+
+    The non-chief workers of a multi-worker run restore the chief's
+    checkpoint when the run resumes; only the chief writes it. (Keras'
+    `save_freq=False` would save after every batch instead.)
+    """
+
+    def _save_model(self):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass

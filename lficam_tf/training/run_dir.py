@@ -1,0 +1,309 @@
+"""The output folder of a run: its layout, atomic writes, resuming, locking.
+
+Layout (`RunDir`):
+
+    config.json           the resolved TrainConfig, written before epoch 1
+    checkpoints/          BackupAndRestore's checkpoint (model + optimizer +
+                          epoch), rewritten every epoch, removed at the end
+    best.keras, best.json the model of the best test accuracy so far
+    training_log.csv      one row per epoch (Keras CSVLogger)
+    tensorboard/          scalars and attention overlays per epoch
+    model.keras           the final model          } written at the end,
+    serving/<version>/    TF Serving SavedModel    } each atomically,
+    attention.png         maps on test images      } metrics.json last
+    metrics.json          the final numbers
+
+A run is finished exactly when `metrics.json` exists: every file is written
+to a temporary name and renamed, and metrics.json comes last, so a killed
+run never looks finished. A folder with `config.json` and no
+`metrics.json` is an unfinished run, which the same command resumes.
+"""
+
+import contextlib
+import os
+import pathlib
+import shutil
+import tempfile
+import time
+
+from lficam_tf.training.config import RESUME_IGNORED, ConfigError, TrainConfig
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, resuming still works.
+    fcntl = None
+
+#: Where runs go when no output folder is given (relative to the working dir).
+RUNS_ROOT = "runs"
+
+
+class RunDir:
+    """Paths of a run's output folder; see the module docstring."""
+
+    def __init__(self, path):
+        self.path = pathlib.Path(path)
+        self.config = self.path / "config.json"
+        self.checkpoints = self.path / "checkpoints"
+        self.best_model = self.path / "best.keras"
+        self.best_state = self.path / "best.json"
+        self.csv_log = self.path / "training_log.csv"
+        self.tensorboard = self.path / "tensorboard"
+        self.model = self.path / "model.keras"
+        self.serving = self.path / "serving"
+        self.attention_png = self.path / "attention.png"
+        self.metrics = self.path / "metrics.json"
+        self.lock = self.path / ".lock"
+
+    def __repr__(self):
+        return f"RunDir({str(self.path)!r})"
+
+    @property
+    def finished(self):
+        return self.metrics.is_file()
+
+    @property
+    def started(self):
+        return self.config.is_file()
+
+    def saved_config(self):
+        """The `TrainConfig` in config.json."""
+        try:
+            return TrainConfig.from_json(self.config.read_text())
+        except (ValueError, TypeError) as error:
+            raise ConfigError(
+                f"{self.config} is not a readable training configuration ({error}). "
+                "Choose another --output-dir, or delete that folder."
+            ) from None
+
+
+def atomic_write_text(path, text):
+    """Write `text` to `path` through a temporary file and a rename."""
+    path = pathlib.Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path`; rename it to `path` on success.
+
+    The temporary name keeps the suffix (Keras checks `.keras`, matplotlib
+    picks the format from it) and starts with a dot, so it is never mistaken
+    for the finished file.
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent
+    )
+    os.close(fd)
+    tmp = pathlib.Path(name)
+    try:
+        yield tmp
+        if tmp.is_file():  # mkstemp makes it private; use the usual mode.
+            os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def atomic_save_model(model, path):
+    """`model.save(path)`, atomically."""
+    with atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+class RunLock:
+    """An exclusive lock on a run folder while a process trains in it.
+
+    Uses `fcntl.flock`, which the operating system releases when the process
+    dies, even by `kill -9`; so a killed run's folder is free to resume and a
+    running one is not resumed twice.
+    """
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        self._file = None
+
+    def acquire(self):
+        if fcntl is None:
+            return self
+        self.run_dir.path.mkdir(parents=True, exist_ok=True)
+        self._file = open(self.run_dir.lock, "a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._file.close()
+            self._file = None
+            raise ConfigError(
+                f"Another process is training in {self.run_dir.path} right now. "
+                "Wait for it to finish, or pass another --output-dir."
+            ) from None
+        return self
+
+    def release(self):
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def locked_by_other(self):
+        """Whether another live process holds the lock (non-blocking probe)."""
+        if fcntl is None or not self.run_dir.lock.exists():
+            return False
+        with open(self.run_dir.lock, "a+") as probe:
+            try:
+                fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return True
+            fcntl.flock(probe, fcntl.LOCK_UN)
+        return False
+
+
+def _format_differences(differences):
+    return "; ".join(
+        f"{name}: {saved!r} in the folder, {now!r} now"
+        for name, (saved, now) in differences.items()
+    )
+
+
+def find_unfinished_run(config, root=RUNS_ROOT):
+    """The newest unfinished run under `root` with the same configuration.
+
+    Returns a `RunDir` or None. Runs that another process is training are
+    skipped.
+    """
+    root = pathlib.Path(root)
+    if not root.is_dir():
+        return None
+    candidates = []
+    for child in root.iterdir():
+        run = RunDir(child)
+        if not run.started or run.finished:
+            continue
+        try:
+            saved = run.saved_config()
+        except ConfigError:
+            continue
+        if saved.differences(config) or RunLock(run).locked_by_other():
+            continue
+        candidates.append((run.config.stat().st_mtime, run))
+    return max(candidates, key=lambda item: item[0])[1] if candidates else None
+
+
+def new_run_path(config, root=RUNS_ROOT):
+    """A fresh `root/<preset>-<date>-<time>` path (suffixed if it exists)."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = pathlib.Path(root) / f"{config.preset}-{stamp}"
+    path, count = base, 1
+    while path.exists():
+        count += 1
+        path = base.with_name(f"{base.name}-{count}")
+    return path
+
+
+def choose_run_dir(config):
+    """Choose and check the output folder of `config`; writes nothing.
+
+    - `config.output_dir` given: a new or empty folder starts a run; a
+      folder with an unfinished run of the same configuration resumes it;
+      a different configuration, a finished run or foreign files are errors.
+    - no `output_dir`: the newest unfinished run of the same configuration
+      under `runs/` resumes (so rerunning a killed command continues it),
+      else a fresh `runs/<preset>-<time>` folder.
+
+    Returns:
+        `(run_dir, resumed)`: a `RunDir` and whether it holds a run to resume.
+
+    Raises:
+        ConfigError: the folder cannot take this run (the message says why).
+    """
+    if config.output_dir is None:
+        run = find_unfinished_run(config)
+        if run is None:
+            run = RunDir(new_run_path(config))
+        elif config.verbose != 0:
+            print(
+                f"Resuming the unfinished run in {run.path} (same configuration). "
+                "Pass --output-dir to start a new run elsewhere."
+            )
+    else:
+        run = RunDir(pathlib.Path(config.output_dir).expanduser())
+    check_run_dir(run, config)
+    return run, run.started
+
+
+def check_run_dir(run, config):
+    """Raise `ConfigError` if `run` cannot take a run of `config`."""
+    path = run.path
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"`output_dir` must be a folder. Received: output_dir={str(path)!r}, "
+            "which is a file. Pass another --output-dir."
+        )
+    if run.finished:
+        raise ConfigError(
+            f"`output_dir` holds a finished run ({run.metrics} exists). "
+            f"Received: output_dir={str(path)!r}. Pass another --output-dir, or "
+            "delete that folder to train again."
+        )
+    if run.started:
+        differences = run.saved_config().differences(config)
+        if differences:
+            raise ConfigError(
+                f"`output_dir` holds an unfinished run with another configuration "
+                f"({_format_differences(differences)}). Received: "
+                f"output_dir={str(path)!r}. Rerun with the folder's configuration "
+                f"to resume it (`--resume {path}`), or pass another --output-dir."
+            )
+        return
+    if path.is_dir() and any(p.name != ".lock" for p in path.iterdir()):
+        raise ConfigError(
+            f"`output_dir` must be a new or empty folder, or a run to resume. "
+            f"Received: output_dir={str(path)!r}, which holds other files and no "
+            "config.json. Pass another --output-dir."
+        )
+
+
+def resume_config(path, overrides):
+    """The configuration saved in the run folder `path`, for `--resume`.
+
+    `overrides` may repeat the saved values, or change the fields of
+    `RESUME_IGNORED` (devices, threads, ...); any other change is an error.
+    """
+    run = RunDir(pathlib.Path(path).expanduser())
+    if not run.started:
+        raise ConfigError(
+            f"`resume` must be a run folder with a config.json. Received: "
+            f"resume={str(path)!r}. Pass the --output-dir of the run to resume."
+        )
+    saved = run.saved_config()
+    changed = {
+        name: (getattr(saved, name), value)
+        for name, value in overrides.items()
+        if name not in RESUME_IGNORED and getattr(saved, name, value) != value
+    }
+    # Compare after normalisation (e.g. image_size '64' == (64, 64)).
+    if changed:
+        candidate = saved.replace(**{k: v[1] for k, v in changed.items()})
+        changed = saved.differences(candidate)
+    if changed:
+        raise ConfigError(
+            f"`resume` continues the run in {run.path} with its own configuration, "
+            f"but other values were given ({_format_differences(changed)}). Drop "
+            "those options to resume, or start a new run with --output-dir."
+        )
+    ignored = {k: v for k, v in overrides.items() if k in RESUME_IGNORED}
+    return saved.replace(**ignored, output_dir=str(run.path))
+
+
+def remove_checkpoints(run):
+    """Remove the per-epoch checkpoint once the run is finished."""
+    shutil.rmtree(run.checkpoints, ignore_errors=True)
