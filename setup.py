@@ -31,6 +31,8 @@ setup(
             "nbclient>=0.10",
             "ipykernel>=6",
             "tensorflow-serving-api>=2.16",
+            # Proves the layers and models are backend-agnostic (keras.ops only).
+            "jax[cpu]>=0.4.30",
         ],
     },
     entry_points={"console_scripts": []},
