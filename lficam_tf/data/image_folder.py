@@ -78,7 +78,7 @@ def _list_split(root, split, class_names=None):
 
 def _check_files(paths, check_images):
     """Image sizes `(height, width)` of every file; raise on bad files."""
-    sizes, bad = [], []
+    sizes, bad = set(), []
     for path in paths:
         try:
             if os.path.getsize(path) == 0:
@@ -86,7 +86,7 @@ def _check_files(paths, check_images):
             with Image.open(path) as image:
                 if check_images == "decode":
                     image.load()
-                sizes.append((image.height, image.width))
+                sizes.add((image.height, image.width))
         except Exception as error:  # noqa: BLE001 (every bad file is reported below)
             bad.append(f"{path} ({error})")
     if bad:
@@ -162,8 +162,7 @@ def load_image_folder(
 
     sizes = set()
     if check_images != "none":
-        for paths, _ in splits.values():
-            sizes.update(_check_files(paths, check_images))
+        sizes = _check_files(splits["train"][0] + splits["test"][0], check_images)
     if image_size is not None:
         image_shape = (image_size[0], image_size[1], 3)
     elif len(sizes) == 1:
