@@ -68,7 +68,14 @@ class NativeAttention:
         self.model = model
         self.method = kind
         self.num_classes = model.output["logits"].shape[-1]
-        self._function = tf.function(self._explain_batch)
+        shape = tuple(model.inputs[0].shape)
+        signature = None
+        if None not in shape[1:]:
+            signature = [
+                tf.TensorSpec((None,) + shape[1:], tf.float32),
+                tf.TensorSpec((None,), tf.int32),
+            ]
+        self._function = tf.function(self._explain_batch, input_signature=signature)
 
     def _explain_batch(self, images, class_index):
         outputs = self.model(images, training=False)
