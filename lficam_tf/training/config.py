@@ -199,6 +199,12 @@ class TrainConfig:
             )
             if not values["lr_steps"]:
                 values["schedule"] = "constant"
+        # A schedule override drops the preset's options of its old schedule.
+        schedule = overrides.get("schedule")
+        if schedule not in (None, "step") and "lr_steps" not in overrides:
+            values["lr_steps"] = ()
+        if schedule not in (None, "cosine") and "warmup_epochs" not in overrides:
+            values["warmup_epochs"] = 0.0
         values.update(overrides)
         values["preset"] = preset
         return cls(**values)

@@ -1,0 +1,128 @@
+"""train_tf.py's flags, and each bad input: one message with the fix, exit
+status 2, no traceback, nothing written."""
+
+import dataclasses
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+from lficam_tf.training import TrainConfig
+from lficam_tf.training.cli import build_parser, main
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_help_documents_every_flag():
+    text = build_parser().format_help()
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        assert flag in text, flag
+    for flag in ("--resume", "--list-presets", "--print-config", "--traceback"):
+        assert flag in text
+    # Defaults are those of the default preset.
+    assert "(default: cifar_resnet20)" in text
+
+
+def test_print_config_applies_flags_over_the_preset(capsys):
+    assert main(["--print-config", "--preset", "cifar", "--epochs", "30",
+                 "--head", "abn", "--randaugment", "--devices", "/gpu:0,/gpu:1",
+                 "--fin-width", "none", "--image-size", "40x32"]) == 0
+    config = json.loads(capsys.readouterr().out)
+    assert config["epochs"] == 30 and config["lr_steps"] == [15, 22]
+    assert config["head"] == "abn" and config["randaugment"] is True
+    assert config["devices"] == ["/gpu:0", "/gpu:1"] and config["image_size"] == [40, 32]
+    assert config["backbone"] == "cifar_resnet110" and config["fin_width"] is None
+
+
+def test_list_presets(capsys):
+    assert main(["--list-presets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("shapes", "cifar", "stl10", "catdog", "imagenet"):
+        assert f"{name}:" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--schedule", "step"], r"schedule='step' needs the epochs of its steps"),
+        (["--preset", "cifar", "--lr-steps", "150,400"], r"`lr_steps` must be increasing epochs between 1 and epochs - 1 = 299"),
+        (["--optimizer", "adam", "--momentum", "0.5"], r"`momentum` applies to optimizer='sgd' only"),
+        (["--head", "abn", "--fin-width", "32"], r"`fin_width` and `fin_depth` apply to head='lficam' only"),
+        (["--devices", "64"], r"`devices` asks for 64 devices, but this machine has"),
+        (["--devices", "/gpu:9"], r"`devices` names '/gpu:9', which this machine does not have"),
+        (["--backbone", "resnet5", "--num-train", "8", "--num-test", "8"], r"Unknown backbone 'resnet5'"),
+        (["--threads", "lots"], r"`threads` must be 'auto', 'tf' or 'INTER,INTRA'"),
+        (["--batch-size", "64", "--num-train", "8", "--num-test", "8", "--devices", "1",
+          "--epochs", "1", "--warmup-epochs", "0", "--dataset", "no/such/folder"],
+         r"no/such/folder"),
+    ],
+)
+def test_bad_input_exits_2_with_the_fix(argv, message, capsys, tmp_path):
+    out = tmp_path / "run"
+    full = argv + ["--output-dir", str(out)]
+    if "--threads" not in argv:
+        full += ["--threads", "tf"]
+    assert main(full) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("train_tf.py: error: ")
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+    assert not out.exists()  # nothing written
+
+
+def test_tfds_dataset_not_prepared_offline(capsys, tmp_path):
+    code = main(["--dataset", "cifar10", "--data-dir", str(tmp_path / "tfds"),
+                 "--output-dir", str(tmp_path / "run"), "--threads", "tf"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cifar10" in err and str(tmp_path / "tfds") in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_with_another_config(capsys, tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(TrainConfig.from_preset("shapes", epochs=3).to_json())
+    assert main(["--resume", str(run), "--epochs", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "epochs: 3 in the folder, 5 now" in err
+    # The same flags through --output-dir: refused as well, naming --resume.
+    assert main(["--output-dir", str(run), "--epochs", "5", "--threads", "tf"]) == 2
+    assert f"--resume {run}" in capsys.readouterr().err
+
+
+def test_finished_output_dir(capsys, tmp_path):
+    (tmp_path / "config.json").write_text(TrainConfig().to_json())
+    (tmp_path / "metrics.json").write_text("{}")
+    assert main(["--output-dir", str(tmp_path), "--threads", "tf"]) == 2
+    assert "holds a finished run" in capsys.readouterr().err
+    assert (tmp_path / "metrics.json").read_text() == "{}"
+
+
+def test_argparse_rejects_unknown_choices(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--head", "abm"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'abm'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--epochs", "three"])
+    assert "expected an integer, got 'three'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_script_exit_status_and_no_traceback(tmp_path):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "train_tf.py"), "--preset", "cifar", "--schedule",
+         "cosine", "--lr-steps", "150,225"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 2
+    assert "train_tf.py: error: `lr_steps` applies to schedule='step' only" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "runs").exists()

@@ -1,0 +1,152 @@
+"""The run folder: atomic writes, choosing / resuming / refusing folders, locks."""
+
+import json
+import os
+
+import pytest
+
+from lficam_tf.training import ConfigError
+from lficam_tf.training import run_dir as run_dir_lib
+from lficam_tf.training.run_dir import (
+    RunDir,
+    RunLock,
+    atomic_path,
+    atomic_write_text,
+    choose_run_dir,
+    find_unfinished_run,
+    resume_config,
+)
+from lficam_tf.training.trainer import make_config
+
+
+def _start(path, config):
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "config.json").write_text(config.to_json())
+    return RunDir(path)
+
+
+def test_atomic_write_replaces_in_one_step(tmp_path):
+    target = tmp_path / "metrics.json"
+    atomic_write_text(target, '{"a": 1}')
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    with pytest.raises(RuntimeError, match="boom"):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("boom")
+    # The old file is intact and no temporary file is left.
+    assert json.loads(target.read_text()) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_new_folder_under_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = make_config(epochs=2, verbose=0)
+    run, resumed = choose_run_dir(config)
+    assert not resumed
+    assert run.path.parent.name == "runs"
+    assert run.path.name.startswith("shapes-")
+    assert not run.path.exists()  # choosing writes nothing
+
+
+def test_same_command_resumes_the_newest_unfinished_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    config = make_config(epochs=2, verbose=0)
+    old = _start(tmp_path / "runs" / "shapes-1", config)
+    newer = _start(tmp_path / "runs" / "shapes-2", config)
+    os.utime(old.config, (1, 1))
+    _start(tmp_path / "runs" / "other", config.replace(epochs=3))
+    finished = _start(tmp_path / "runs" / "done", config)
+    finished.metrics.write_text("{}")
+    run, resumed = choose_run_dir(config)
+    assert resumed and run.path.resolve() == newer.path
+    # A run another process holds is not taken over.
+    lock = RunLock(newer).acquire()
+    try:
+        assert find_unfinished_run(config).path.resolve() == old.path
+    finally:
+        lock.release()
+    # Devices, threads, output folder and verbosity may differ.
+    assert find_unfinished_run(config.replace(devices=1, threads="tf")).path.resolve() == newer.path
+
+
+def test_explicit_folder_resumes_same_config(tmp_path):
+    config = make_config(epochs=2, output_dir=str(tmp_path / "run"))
+    _start(tmp_path / "run", config)
+    run, resumed = choose_run_dir(config.replace(devices=1))
+    assert resumed and run.path == tmp_path / "run"
+
+
+def test_refuses_a_finished_run(tmp_path):
+    config = make_config(output_dir=str(tmp_path / "run"))
+    _start(tmp_path / "run", config).metrics.write_text("{}")
+    with pytest.raises(ConfigError, match=r"`output_dir` holds a finished run .*Pass another --output-dir"):
+        choose_run_dir(config)
+
+
+def test_refuses_an_unfinished_run_of_another_config(tmp_path):
+    config = make_config(output_dir=str(tmp_path / "run"))
+    _start(tmp_path / "run", config.replace(epochs=7))
+    with pytest.raises(
+        ConfigError,
+        match=r"another configuration \(epochs: 7 in the folder, 4 now\).*--resume",
+    ):
+        choose_run_dir(config)
+
+
+def test_refuses_foreign_files_and_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match=r"must be a new or empty folder.*holds other files"):
+        choose_run_dir(make_config(output_dir=str(tmp_path)))
+    with pytest.raises(ConfigError, match=r"`output_dir` must be a folder.*which is a file"):
+        choose_run_dir(make_config(output_dir=str(tmp_path / "notes.txt")))
+
+
+def test_broken_config_json(tmp_path):
+    (tmp_path / "config.json").write_text("{not json")
+    with pytest.raises(ConfigError, match=r"is not a readable training configuration"):
+        choose_run_dir(make_config(output_dir=str(tmp_path)))
+
+
+def test_lock_is_exclusive(tmp_path):
+    run = RunDir(tmp_path / "run")
+    first = RunLock(run).acquire()
+    try:
+        assert RunLock(run).locked_by_other()
+        with pytest.raises(ConfigError, match=r"Another process is training in .* right now"):
+            RunLock(run).acquire()
+    finally:
+        first.release()
+    assert not RunLock(run).locked_by_other()
+
+
+def test_resume_config(tmp_path):
+    config = make_config(epochs=3, seed=5, output_dir=str(tmp_path / "old"))
+    _start(tmp_path / "run", config)
+    resumed = resume_config(tmp_path / "run", {"devices": 1, "epochs": 3})
+    assert resumed.seed == 5 and resumed.devices == 1
+    assert resumed.output_dir == str(tmp_path / "run")
+    # The same value in another spelling is no change.
+    assert resume_config(tmp_path / "run", {"image_size": None}).epochs == 3
+    with pytest.raises(
+        ConfigError,
+        match=r"continues the run in .* with its own configuration, but other values "
+        r"were given \(epochs: 3 in the folder, 9 now\)",
+    ):
+        resume_config(tmp_path / "run", {"epochs": 9})
+    with pytest.raises(ConfigError, match=r"`resume` must be a run folder with a config.json"):
+        resume_config(tmp_path / "missing", {})
+
+
+def test_remove_checkpoints(tmp_path):
+    run = RunDir(tmp_path)
+    run.checkpoints.mkdir()
+    (run.checkpoints / "latest.weights.h5").write_text("x")
+    run_dir_lib.remove_checkpoints(run)
+    assert not run.checkpoints.exists()
