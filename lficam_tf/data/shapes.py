@@ -255,11 +255,11 @@ def generate_shapes(num_images, image_size=SHAPES_IMAGE_SIZE, seed=0, split="tra
 
     Example:
 
-    >>> images, labels, masks = generate_shapes(12, image_size=32, seed=1)
+    >>> images, labels, masks = generate_shapes(256, image_size=32, seed=1)
     >>> images.shape, images.dtype, labels.shape, masks.shape
-    ((12, 32, 32, 3), dtype('uint8'), (12,), (12, 32, 32))
-    >>> [SHAPES_CLASS_NAMES[i] for i in sorted(set(labels.tolist()))]
-    ['circle', 'square', 'triangle', 'cross', 'star', 'ring']
+    ((256, 32, 32, 3), dtype('uint8'), (256,), (256, 32, 32))
+    >>> dict(zip(SHAPES_CLASS_NAMES, np.bincount(labels).tolist()))
+    {'circle': 43, 'square': 43, 'triangle': 43, 'cross': 43, 'star': 42, 'ring': 42}
     """
     if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)):
         raise TypeError(
