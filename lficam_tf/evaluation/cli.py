@@ -1,0 +1,146 @@
+"""`lficam-eval`: the explanation report of one or more trained models.
+
+    lficam-eval MODEL [MODEL ...] --data SOURCE --out DIR [--num-images 64]
+        [--methods native gradcam gradcam++ scorecam] [--steps 50]
+
+MODELs are `.keras` files of the same input size. SOURCE is what
+`lficam_tf.data.load_data` takes: `"shapes"` (the built-in dataset, with
+object masks), a TFDS name (with `--data-dir`), or an image folder with
+`train/` and `test/`; its test split is evaluated, resized to the models'
+input size, the first `--num-images` images. Writes `report.json`,
+`report.md` and PNG plots into DIR (see `lficam_tf.evaluation.write_report`).
+Only the parsing lives here.
+"""
+
+import argparse
+import pathlib
+import sys
+
+import matplotlib
+
+from lficam_tf.evaluation.evaluate import TARGETS, evaluate
+from lficam_tf.evaluation.report import write_report
+from lficam_tf.explain.explanation import METHODS
+
+PROG = "lficam-eval"
+
+
+def load_models(paths):
+    """The `.keras` models at `paths`, named by their file names."""
+    import keras
+
+    import lficam_tf.models  # noqa: F401  Registers the package's classes.
+
+    models, names = [], []
+    for path in paths:
+        path = pathlib.Path(path)
+        if not (path.is_file() and path.suffix == ".keras"):
+            raise ValueError(
+                "`MODEL` must be a .keras file (the report needs gradients and "
+                f"inner layers, which a SavedModel does not keep). Received: MODEL={str(path)!r}"
+            )
+        models.append(keras.saving.load_model(path))
+        name, count = path.stem, 2
+        while name in names:
+            name, count = f"{path.stem}-{count}", count + 1
+        names.append(name)
+    return models, names
+
+
+def load_images(source, size, num_images, data_dir=None, seed=0):
+    """(images, labels, masks or None, class names) of `source`'s test split."""
+    import numpy as np
+
+    from lficam_tf.data import load_data
+
+    bundle = load_data(
+        source, data_dir=data_dir, image_size=tuple(size), seed=seed, num_train=1, num_test=num_images
+    )
+    pairs = list(bundle.test.take(num_images).as_numpy_iterator())
+    if not pairs:
+        raise ValueError(f"`--data` must have test images. Received: --data {source!r} with none.")
+    images = np.stack([image for image, _ in pairs]).astype("float32")
+    labels = np.array([label for _, label in pairs], "int32")
+    masks = None if bundle.test_masks is None else np.asarray(bundle.test_masks[: len(images)], bool)
+    return images, labels, masks, list(bundle.class_names), bundle
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Score LFI-CAM, ABN and post-hoc maps of trained models."
+    )
+    parser.add_argument("models", metavar="MODEL", nargs="+", help=".keras files")
+    parser.add_argument("--data", required=True, help="'shapes', a TFDS name or an image folder")
+    parser.add_argument("--data-dir", help="TFDS data folder")
+    parser.add_argument("--out", required=True, help="output folder (created)")
+    parser.add_argument("--num-images", type=int, default=64)
+    parser.add_argument("--methods", nargs="+", choices=METHODS, help="default: all")
+    parser.add_argument("--target", choices=TARGETS, default="predicted")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50, help="deletion/insertion steps")
+    parser.add_argument("--deletion-baseline", default="zeros", choices=("zeros", "blur", "mean"))
+    parser.add_argument("--insertion-baseline", default="blur", choices=("zeros", "blur", "mean"))
+    parser.add_argument("--chunk-size", type=int, default=32, help="Score-CAM")
+    parser.add_argument("--top-n", type=int, help="Score-CAM: Faster Score-CAM's N")
+    parser.add_argument("--examples", type=int, default=6, help="example rows per model")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def run(args):
+    """Do the work of `main` for parsed `args`; returns the files written."""
+    if args.num_images < 1:
+        raise ValueError(
+            f"`--num-images` must be a positive int. Received: --num-images {args.num_images}"
+        )
+    models, names = load_models(args.models)
+    size = tuple(models[0].inputs[0].shape[1:3])
+    images, labels, masks, class_names, bundle = load_images(
+        args.data, size, args.num_images, args.data_dir, args.seed
+    )
+    progress = None if args.quiet else (lambda message: print(f"{PROG}: {message}", flush=True))
+    evaluation = evaluate(
+        models,
+        images,
+        labels=labels,
+        masks=masks,
+        model_names=names,
+        methods=args.methods,
+        target=args.target,
+        batch_size=args.batch_size,
+        steps=args.steps,
+        deletion_baseline=args.deletion_baseline,
+        insertion_baseline=args.insertion_baseline,
+        chunk_size=args.chunk_size,
+        top_n=args.top_n,
+        progress=progress,
+    )
+    evaluation.config["models"] = [str(p) for p in args.models]
+    evaluation.config["data"] = str(args.data)
+    description = f"{bundle.name} test split ({bundle.num_classes} classes)"
+    return write_report(
+        evaluation, args.out, images, labels, class_names, description, args.examples
+    )
+
+
+def main(argv=None):
+    """Entry point of `lficam-eval`; `argv` defaults to `sys.argv[1:]`.
+
+    Returns 0 on success; a bad argument exits with status 2 and a message
+    on stderr.
+    """
+    matplotlib.use("Agg")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        written = run(args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        parser.exit(2, f"{PROG}: error: {error}\n")
+    if not args.quiet:
+        print(f"{PROG}: wrote {', '.join(sorted(written))} to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
