@@ -42,13 +42,12 @@ def check_classifier(model):
 
 
 def check_top_k(top_k, num_classes):
+    """`top_k` capped at the number of classes, or a clear error."""
     if isinstance(top_k, bool) or not isinstance(top_k, int):
         raise TypeError(f"`top_k` must be an int. Received: top_k={top_k!r}")
-    if not 1 <= top_k <= num_classes:
-        raise ValueError(
-            f"`top_k` must be between 1 and the number of classes, {num_classes}. "
-            f"Received: top_k={top_k!r}"
-        )
+    if top_k < 1:
+        raise ValueError(f"`top_k` must be at least 1. Received: top_k={top_k!r}")
+    return min(top_k, num_classes)
 
 
 def _check_class_names(class_names, num_classes):
@@ -83,7 +82,12 @@ def _versions(export_dir):
 def _check_version(version, export_dir):
     if version is None:
         return (_versions(export_dir) or [0])[-1] + 1
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise TypeError(
+            "`version` must be an int (the version folder's number) or None. "
+            f"Received: version={version!r}"
+        )
+    if version < 1:
         raise ValueError(
             "`version` must be a positive int (TF Serving serves the largest "
             "numbered folder), or None for one more than the largest existing "
@@ -109,7 +113,7 @@ def export(
     version=1,
     top_k=5,
     class_names=None,
-    antialias=True,
+    center_crop=False,
     verbose=False,
 ):
     """Export a classifier as a SavedModel in TF Serving's layout.
@@ -123,14 +127,16 @@ def export(
     - `serving_uint8`: `images`, the same as uint8 (a compact gRPC request);
     - `serving_bytes`: `image_bytes`, string `(batch_size,)`: encoded JPEG,
       PNG, GIF or BMP files of any size (REST: `{"b64": ...}`), decoded to RGB
-      and resized (bilinear) to the model's input size.
+      (grey repeated, alpha dropped) and brought to the model's input size
+      as `lficam_tf.data.build_pipeline` does for evaluation (see
+      `center_crop`).
 
     and the same outputs:
 
     - `probabilities` `(batch_size, num_classes)`, softmax of `logits`
       `(batch_size, num_classes)`;
     - `classes` (int32) and `scores` `(batch_size, top_k)`, the top-k classes
-      and their probabilities, best first;
+      and their probabilities, best first (ties: the lower class first);
     - `class_names` `(batch_size, top_k)`, if `class_names` is given;
     - `attention` `(batch_size, height, width, 1)`: the map up-sampled
       bilinearly (half-pixel centres) to the input size, in [0, 1], and
@@ -154,13 +160,15 @@ def export(
         version: int or None. The version folder's number; an existing
             version is never overwritten. None takes one more than the
             largest existing version. Defaults to `1`.
-        top_k: int. How many classes `classes` and `scores` hold. Defaults
-            to `5`.
+        top_k: int. How many classes `classes` and `scores` hold, capped
+            at the number of classes. Defaults to `5`.
         class_names: list of str or None. Names of the classes, in order.
             Defaults to `None` (no `class_names` output).
-        antialias: bool. Whether `serving_bytes` down-scales images with an
-            anti-aliasing filter (as PIL and torchvision do). Defaults to
-            `True`.
+        center_crop: bool. `serving_bytes` resizes images to the input
+            size (`False`, aspect ratio not kept: the evaluation transform of
+            `build_pipeline(augmentation=None or "cifar")`) or resizes the
+            shorter side to 256/224 of it and cuts the central crop (`True`:
+            `augmentation="imagenet"`). Defaults to `False`.
         verbose: bool. Print the signatures. Defaults to `False`.
 
     Returns:
@@ -180,7 +188,7 @@ def export(
     ((2, 3), (2, 32, 32, 1))
     """
     _, num_classes = check_classifier(model)
-    check_top_k(top_k, num_classes)
+    top_k = check_top_k(top_k, num_classes)
     class_names = _check_class_names(class_names, num_classes)
     if not isinstance(export_dir, (str, os.PathLike)):
         raise TypeError(
@@ -197,7 +205,7 @@ def export(
             f"(here {_check_version(None, export_dir)}) or delete the folder."
         )
     functions = ServingFunctions(
-        model, top_k=top_k, class_names=class_names, antialias=bool(antialias)
+        model, top_k=top_k, class_names=class_names, center_crop=bool(center_crop)
     )
     export_dir.mkdir(parents=True, exist_ok=True)
     # Not a number, so TF Serving's poller ignores it until the rename.

@@ -71,19 +71,22 @@ class ServingFunctions:
             classes.
         class_names: list of str or None. If given, a `class_names` output
             holds the names of the top-k classes.
-        antialias: bool. `serving_bytes` resizes with an anti-aliasing
-            filter (as PIL and torchvision do). Only matters when images are
-            scaled down.
+        center_crop: bool. How `serving_bytes` brings images to the
+            model's size: `False` resizes them (bilinear, anti-aliased,
+            aspect ratio not kept), `True` resizes the shorter side to
+            256/224 of the size and cuts the central crop. These are the
+            evaluation transforms of `lficam_tf.data.build_pipeline`
+            (`augmentation=None` or `"cifar"`, and `"imagenet"`).
         checks: bool. Whether to check requests in the graph. Defaults to
             `True`; `False` only for TFLite, whose converter has no Assert.
     """
 
-    def __init__(self, model, top_k, class_names=None, antialias=True, checks=True):
+    def __init__(self, model, top_k, class_names=None, center_crop=False, checks=True):
         self.model = model
         _, self.height, self.width, _ = model.inputs[0].shape
         self.top_k = top_k
         self.class_names = None if class_names is None else list(class_names)
-        self.antialias = antialias
+        self.center_crop = center_crop
         self.checks = checks
 
     # === Request checks ===
@@ -224,13 +227,20 @@ class ServingFunctions:
         """Encoded images `(batch_size,)` -> float RGB `(batch_size, h, w, 3)`."""
         h, w = self.height, self.width
 
+        # The training pipeline's transforms, so that a served image is seen
+        # as an evaluated one was (imported here: lficam_tf.data loads TFDS).
+        from lficam_tf.data.preprocess import (
+            resize_shorter_and_center_crop,
+            to_model_image,
+        )
+
         def decode_one(data):
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
             image.set_shape((None, None, 3))
-            # The identity (exactly) for images that have the model's size.
-            return tf.image.resize(
-                image, (h, w), method="bilinear", antialias=self.antialias
-            )
+            if self.center_crop:
+                return resize_shorter_and_center_crop(tf.cast(image, tf.float32), (h, w))
+            # Resizing to the same size is exactly the identity.
+            return to_model_image(image, (h, w))
 
         return tf.map_fn(
             decode_one,

@@ -35,8 +35,8 @@ def to_tflite(model, path, top_k=5, select_tf_ops=False):
         model: a classifier from `lficam_tf.build_model`.
         path: str or path of the `.tflite` file to write. An existing file
             is replaced.
-        top_k: int. How many classes `classes` and `scores` hold. Defaults
-            to `5`.
+        top_k: int. How many classes `classes` and `scores` hold, capped
+            at the number of classes. Defaults to `5`.
         select_tf_ops: bool. Allow TensorFlow operators that TFLite lacks
             (the interpreter then needs the Flex delegate, which
             `tf.lite.Interpreter` has but most mobile runtimes do not).
@@ -57,7 +57,7 @@ def to_tflite(model, path, top_k=5, select_tf_ops=False):
     ((2, 3), (2, 32, 32, 1))
     """
     _, num_classes = check_classifier(model)
-    check_top_k(top_k, num_classes)
+    top_k = check_top_k(top_k, num_classes)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(
             f"`path` must be a str or path of a file. Received: path={path!r}"
