@@ -20,6 +20,7 @@ import matplotlib
 
 from lficam_tf.evaluation.evaluate import TARGETS, evaluate
 from lficam_tf.evaluation.report import write_report
+from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.explanation import METHODS
 
 PROG = "lficam-eval"
@@ -99,6 +100,14 @@ def run(args):
     images, labels, masks, class_names, bundle = load_images(
         args.data, size, args.num_images, args.data_dir, args.seed
     )
+    for name, model in zip(names, models):
+        num_classes = scores_model(model).model.outputs[0].shape[-1]
+        if num_classes != bundle.num_classes:
+            raise ValueError(
+                f"`--data` must have the models' classes: model {name!r} has "
+                f"{num_classes} classes, {args.data!r} has {bundle.num_classes} "
+                f"({', '.join(class_names)}). Received: --data {args.data!r}"
+            )
     progress = None if args.quiet else (lambda message: print(f"{PROG}: {message}", flush=True))
     evaluation = evaluate(
         models,
