@@ -1,12 +1,20 @@
 """Explain predictions: LFI-CAM's and ABN's own maps, Grad-CAM, Grad-CAM++,
 Score-CAM, in one format, with overlays.
 
+The subpackage itself is callable: `lficam_tf.explain(model, images, ...)`
+is `lficam_tf.explain.explain(model, images, ...)`, while
+`lficam_tf.explain.GradCAM` etc. stay reachable (binding the function to the
+name `lficam_tf.explain` instead would hide the subpackage's attributes).
+
 >>> import numpy as np, lficam_tf
->>> from lficam_tf.explain import explain
+>>> import lficam_tf.explain
 >>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
->>> explain(model, np.zeros((1, 32, 32, 3))).maps.shape
+>>> lficam_tf.explain(model, np.zeros((1, 32, 32, 3))).maps.shape
 (1, 32, 32)
 """
+
+import sys
+import types
 
 from lficam_tf.explain.cams import (
     CAM_METHODS,
@@ -55,3 +63,13 @@ __all__ = [
     "scores_model",
     "to_input_resolution",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """The type of this subpackage: calling it calls `explain`."""
+
+    def __call__(self, *args, **kwargs):
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -206,6 +206,7 @@ def explain(
     return explain_with(explainer, images, class_index, batch_size)
 
 
+@lficam_export("lficam_tf.explain.explain_with")
 def explain_with(explainer, images, class_index=None, batch_size=32):
     """`explain` with an explainer from `get_explainer`, reused across calls."""
     images = _check_images(images)

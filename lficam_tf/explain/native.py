@@ -11,7 +11,9 @@ same whichever class is explained.
 
 `SavedModelAttention` reads the same map out of a TF Serving export (a
 SavedModel whose `serving_default` signature returns `"probabilities"` and
-`"attention"`).
+`"attention"`, as `lficam_tf.export.export` writes it).
+
+TensorFlow-specific module (`tf.function`, SavedModel signatures).
 """
 
 import tensorflow as tf

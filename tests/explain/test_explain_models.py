@@ -227,3 +227,14 @@ def test_model_structure_errors():
 
     with pytest.raises(TypeError, match="`model` must be a Functional or Sequential"):
         explain(Subclassed(), np.zeros((1, 8, 8, 3)), method="gradcam")
+
+
+def test_the_subpackage_is_callable(models):
+    import lficam_tf.explain as module
+    from lficam_tf.explain import GradCAM
+
+    assert callable(module) and module.GradCAM is GradCAM
+    np.testing.assert_allclose(
+        module(models["baseline"], IMAGES, method="gradcam").maps,
+        explain(models["baseline"], IMAGES, method="gradcam").maps,
+    )
