@@ -26,14 +26,21 @@ def check_classifier(model):
             f"Received: model outputs {outputs!r}"
         )
     shapes = [tuple(x.shape) for x in model.inputs]
-    if len(shapes) != 1 or len(shapes[0]) != 4 or shapes[0][3] != 3 or None in shapes[0][1:3]:
+    if (
+        len(shapes) != 1
+        or len(shapes[0]) != 4
+        or shapes[0][3] != 3
+        or None in shapes[0][1:3]
+    ):
         raise ValueError(
             "`model` must take one batch of RGB images of a fixed size, "
             "(batch_size, height, width, 3). Received: model inputs "
             f"{shapes}"
         )
     attention = outputs.get("attention")
-    if attention is not None and (len(attention.shape) != 4 or attention.shape[-1] != 1):
+    if attention is not None and (
+        len(attention.shape) != 4 or attention.shape[-1] != 1
+    ):
         raise ValueError(
             "`model`'s 'attention' output must be a map of shape "
             f"(batch_size, h, w, 1). Received: shape {tuple(attention.shape)}"

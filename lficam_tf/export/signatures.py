@@ -49,7 +49,9 @@ def _checks_in_order(checks):
     asserts, passed = [], tf.constant(True)
     for condition, template, values in checks:
         earlier_failed = tf.logical_not(passed)
-        asserts.append(_require(tf.logical_or(earlier_failed, condition), template, *values))
+        asserts.append(
+            _require(tf.logical_or(earlier_failed, condition), template, *values)
+        )
         passed = tf.logical_and(passed, condition)
     return asserts
 
@@ -70,13 +72,14 @@ class ServingFunctions:
         top_k: int. Number of top classes returned. At most the number of
             classes.
         class_names: list of str or None. If given, a `class_names` output
-            holds the names of the top-k classes.
+            holds the names of the top-k classes. Defaults to `None`.
         center_crop: bool. How `serving_bytes` brings images to the
             model's size: `False` resizes them (bilinear, anti-aliased,
             aspect ratio not kept), `True` resizes the shorter side to
             256/224 of the size and cuts the central crop. These are the
             evaluation transforms of `lficam_tf.data.build_pipeline`
-            (`augmentation=None` or `"cifar"`, and `"imagenet"`).
+            (`augmentation=None` or `"cifar"`, and `"imagenet"`). Defaults
+            to `False`.
         checks: bool. Whether to check requests in the graph. Defaults to
             `True`; `False` only for TFLite, whose converter has no Assert.
     """
@@ -134,7 +137,9 @@ class ServingFunctions:
             ),
         ]
         if values:
-            non_finite = tf.math.count_nonzero(tf.logical_not(tf.math.is_finite(images)))
+            non_finite = tf.math.count_nonzero(
+                tf.logical_not(tf.math.is_finite(images))
+            )
             low, high = tf.reduce_min(images), tf.reduce_max(images)
             in_range = tf.logical_and(low >= 0, high <= 255)
             checks.append(
@@ -212,7 +217,9 @@ class ServingFunctions:
             result["attention"] = tf.clip_by_value(upsampled, 0.0, 1.0)
         for name, value in out.items():
             if name not in ("logits", "attention"):
-                result[name] = tf.cast(value, tf.float32) if value.dtype.is_floating else value
+                result[name] = (
+                    tf.cast(value, tf.float32) if value.dtype.is_floating else value
+                )
         return result
 
     # === Signatures ===
@@ -221,7 +228,9 @@ class ServingFunctions:
         return self.outputs(self._check_images(images, values=True))
 
     def serve_uint8(self, images):
-        return self.outputs(tf.cast(self._check_images(images, values=False), tf.float32))
+        return self.outputs(
+            tf.cast(self._check_images(images, values=False), tf.float32)
+        )
 
     def decode(self, image_bytes):
         """Encoded images `(batch_size,)` -> float RGB `(batch_size, h, w, 3)`."""
@@ -238,7 +247,9 @@ class ServingFunctions:
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
             image.set_shape((None, None, 3))
             if self.center_crop:
-                return resize_shorter_and_center_crop(tf.cast(image, tf.float32), (h, w))
+                return resize_shorter_and_center_crop(
+                    tf.cast(image, tf.float32), (h, w)
+                )
             # Resizing to the same size is exactly the identity.
             return to_model_image(image, (h, w))
 

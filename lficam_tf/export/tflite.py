@@ -65,8 +65,7 @@ def to_tflite(model, path, top_k=5, select_tf_ops=False):
     path = pathlib.Path(path)
     if path.suffix != ".tflite":
         raise ValueError(
-            "`path` must end with '.tflite'. Received: "
-            f"path={str(path)!r}"
+            f"`path` must end with '.tflite'. Received: path={str(path)!r}"
         )
     functions = ServingFunctions(model, top_k=top_k, checks=False)
     with tempfile.TemporaryDirectory() as saved_model:

@@ -56,7 +56,11 @@ def main():
         cases = [
             ("serving_default", {"images": requests["float"]}, requests["float"]),
             ("serving_uint8", {"images": requests["uint8"]}, requests["float"]),
-            ("serving_bytes", {"image_bytes": list(requests["bytes"])}, requests["decoded"]),
+            (
+                "serving_bytes",
+                {"image_bytes": list(requests["bytes"])},
+                requests["decoded"],
+            ),
         ]
         for name, inputs, images in cases:
             out = signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
@@ -66,8 +70,11 @@ def main():
             warnings.simplefilter("ignore")
             runner = tf.lite.Interpreter(str(path)).get_signature_runner()
         out = runner(images=requests["float"])
-        report(f"{head} tflite ({path.stat().st_size / 1e6:.2f} MB)", out,
-               ref.expected_outputs(model, requests["float"]))
+        report(
+            f"{head} tflite ({path.stat().st_size / 1e6:.2f} MB)",
+            out,
+            ref.expected_outputs(model, requests["float"]),
+        )
 
 
 if __name__ == "__main__":

@@ -98,7 +98,9 @@ def test_bad_request_names_the_problem(loaded, signature, value, message):
 
 def test_checks_are_in_every_export(loaded):
     for head in ("abn", "baseline"):
-        with pytest.raises(tf.errors.InvalidArgumentError, match="must have 3 channels"):
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match="must have 3 channels"
+        ):
             _call(loaded[head], "serving_default", np.zeros((1, 32, 32, 1), np.float32))
 
 

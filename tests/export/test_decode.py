@@ -25,7 +25,9 @@ def test_center_crop_uses_the_imagenet_evaluation_transform(models):
     want = resize_shorter_and_center_crop(tf.constant(image, tf.float32), (32, 32))
     np.testing.assert_allclose(decoded[0], want.numpy(), atol=1e-4)
     # Not the plain resize: the crop keeps the aspect ratio.
-    plain = ServingFunctions(models["baseline"], top_k=3).decode(tf.constant([png(image)]))
+    plain = ServingFunctions(models["baseline"], top_k=3).decode(
+        tf.constant([png(image)])
+    )
     assert np.abs(plain.numpy() - decoded).max() > 10
 
 

@@ -23,7 +23,9 @@ def test_tf_serving_layout(exports, export_root):
 def test_an_existing_version_is_never_overwritten(models, exports):
     path = exports["baseline"]
     before = (path / "saved_model.pb").stat().st_mtime_ns
-    with pytest.raises(FileExistsError, match=r"Version 1 exists already: .*version=None .*\(here 2\)"):
+    with pytest.raises(
+        FileExistsError, match=r"Version 1 exists already: .*version=None .*\(here 2\)"
+    ):
         export(models["baseline"], path.parent, version=1)
     assert (path / "saved_model.pb").stat().st_mtime_ns == before
 
@@ -64,12 +66,24 @@ def test_a_failed_export_leaves_no_version(models, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"version": 0}, ValueError, r"`version` must be a positive int.*Received: version=0"),
-        ({"version": "2"}, TypeError, r"`version` must be an int .*Received: version='2'"),
+        (
+            {"version": 0},
+            ValueError,
+            r"`version` must be a positive int.*Received: version=0",
+        ),
+        (
+            {"version": "2"},
+            TypeError,
+            r"`version` must be an int .*Received: version='2'",
+        ),
         ({"top_k": 0}, ValueError, r"`top_k` must be at least 1. Received: top_k=0"),
         ({"top_k": 2.0}, TypeError, r"`top_k` must be an int. Received: top_k=2.0"),
         ({"class_names": "abc"}, TypeError, r"`class_names` must be a list of str"),
-        ({"class_names": ["a", "b"]}, ValueError, r"name each of the model's 10 classes. Received: 2 names"),
+        (
+            {"class_names": ["a", "b"]},
+            ValueError,
+            r"name each of the model's 10 classes. Received: 2 names",
+        ),
     ],
 )
 def test_argument_errors(models, tmp_path, kwargs, error, match):
@@ -79,9 +93,13 @@ def test_argument_errors(models, tmp_path, kwargs, error, match):
 
 
 def test_model_and_folder_errors(models, tmp_path):
-    with pytest.raises(TypeError, match=r"`model` must be a keras.Model .*Received: model='model'"):
+    with pytest.raises(
+        TypeError, match=r"`model` must be a keras.Model .*Received: model='model'"
+    ):
         export("model", tmp_path)
-    with pytest.raises(TypeError, match=r"`export_dir` must be a str or path .*Received: export_dir=3"):
+    with pytest.raises(
+        TypeError, match=r"`export_dir` must be a str or path .*Received: export_dir=3"
+    ):
         export(models["baseline"], 3)
 
 
@@ -99,3 +117,28 @@ def test_top_k_is_capped_at_the_number_of_classes(models, tmp_path):
     )
     assert out["classes"].shape == (1, 10)
     np.testing.assert_array_equal(np.sort(out["classes"][0]), np.arange(10))
+
+
+def test_a_model_without_a_fixed_rgb_input_size_is_refused(tmp_path):
+    inputs = keras.Input((None, None, 3))
+    logits = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(inputs))
+    model = keras.Model(inputs, {"logits": logits})
+    with pytest.raises(
+        ValueError,
+        match=r"a fixed size, \(batch_size, height, width, 3\)\. "
+        r"Received: .*\(None, None, None, 3\)",
+    ):
+        export(model, tmp_path)
+
+
+def test_an_attention_output_that_is_not_a_map_is_refused(tmp_path):
+    inputs = keras.Input((8, 8, 3))
+    maps = keras.layers.Conv2D(2, 1)(inputs)
+    logits = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(inputs))
+    model = keras.Model(inputs, {"logits": logits, "attention": maps})
+    with pytest.raises(
+        ValueError,
+        match=r"'attention' output must be a map of shape \(batch_size, h, w, 1\)\. "
+        r"Received: shape \(None, 8, 8, 2\)",
+    ):
+        export(model, tmp_path)

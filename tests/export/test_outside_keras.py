@@ -48,7 +48,9 @@ def test_the_process_loaded_neither_keras_nor_lficam_tf(outside):
 
 @pytest.mark.parametrize("signature", SIGNATURES)
 @pytest.mark.parametrize("head", HEADS)
-def test_outputs_match_keras_and_numpy(outside, expected, assert_match, head, signature):
+def test_outputs_match_keras_and_numpy(
+    outside, expected, assert_match, head, signature
+):
     with np.load(outside / f"{head}-{signature}.npz") as npz:
         actual = dict(npz)
     assert_match(actual, expected[head][signature], atol=1e-5, rtol=1e-5)

@@ -11,7 +11,6 @@ does (by name, `tf.make_ndarray`), and compare the outputs, packed into a
 import base64
 import json
 
-import numpy as np
 import pytest
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2
@@ -20,7 +19,9 @@ from tensorflow_serving.apis import predict_pb2
 def predict(loaded_model, wire):
     """What TF Serving does with a serialized PredictRequest, in Python."""
     request = predict_pb2.PredictRequest.FromString(wire)
-    signature = loaded_model.signatures[request.model_spec.signature_name or "serving_default"]
+    signature = loaded_model.signatures[
+        request.model_spec.signature_name or "serving_default"
+    ]
     _, specs = signature.structured_input_signature
     assert set(request.inputs) == set(specs), "request inputs != signature inputs"
     feeds = {}
@@ -87,13 +88,16 @@ def rest_to_inputs(body, signature):
     return {name: tf.constant([value(v) for v in body["instances"]], dtype=spec.dtype)}
 
 
-def test_rest_b64_body_maps_onto_serving_bytes(loaded, requests, expected, assert_match):
+def test_rest_b64_body_maps_onto_serving_bytes(
+    loaded, requests, expected, assert_match
+):
     body = json.loads(
         json.dumps(
             {
                 "signature_name": "serving_bytes",
                 "instances": [
-                    {"b64": base64.b64encode(f).decode("ascii")} for f in requests["bytes"]
+                    {"b64": base64.b64encode(f).decode("ascii")}
+                    for f in requests["bytes"]
                 ],
             }
         )

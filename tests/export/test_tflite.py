@@ -2,7 +2,6 @@
 
 import warnings
 
-import numpy as np
 import pytest
 
 from lficam_tf.export import to_tflite
@@ -24,7 +23,9 @@ def interpreter(path):
 
 @pytest.fixture(scope="module")
 def tflite_file(models, tmp_path_factory):
-    return to_tflite(models["lficam"], tmp_path_factory.mktemp("tflite") / "m.tflite", top_k=3)
+    return to_tflite(
+        models["lficam"], tmp_path_factory.mktemp("tflite") / "m.tflite", top_k=3
+    )
 
 
 @pytest.mark.slow
@@ -32,7 +33,11 @@ def test_tflite_outputs_match(tflite_file, requests, expected, assert_match):
     lite = interpreter(tflite_file)
     assert list(lite.get_signature_list()) == ["serving_default"]
     runner = lite.get_signature_runner("serving_default")
-    want = {k: v for k, v in expected["lficam"]["serving_default"].items() if k != "class_names"}
+    want = {
+        k: v
+        for k, v in expected["lficam"]["serving_default"].items()
+        if k != "class_names"
+    }
     # XNNPACK's float kernels differ from TensorFlow's in the last bits.
     assert_match(runner(images=requests["float"]), want, atol=1e-4, rtol=1e-5)
     # Another batch size: the runner resizes the input.
@@ -50,7 +55,11 @@ def test_tflite_uses_builtin_ops_only(tflite_file):
 
 
 def test_tflite_path_errors(models, tmp_path):
-    with pytest.raises(ValueError, match=r"`path` must end with '.tflite'. Received: path='.*m.lite'"):
+    with pytest.raises(
+        ValueError, match=r"`path` must end with '.tflite'. Received: path='.*m.lite'"
+    ):
         to_tflite(models["baseline"], tmp_path / "m.lite")
-    with pytest.raises(TypeError, match=r"`path` must be a str or path of a file. Received: path=None"):
+    with pytest.raises(
+        TypeError, match=r"`path` must be a str or path of a file. Received: path=None"
+    ):
         to_tflite(models["baseline"], None)
