@@ -31,6 +31,7 @@ setup(
             "nbclient>=0.10",
             "ipykernel>=6",
             "tensorflow-serving-api>=2.16",
+            "pillow>=10",
             # Proves the layers and models are backend-agnostic (keras.ops only).
             "jax[cpu]>=0.4.30",
         ],
