@@ -47,10 +47,14 @@ def _memory_child(chunk_size, channels, size):
 
     inputs = keras.Input((size, size, 3))
     x = keras.layers.Conv2D(64, 3, strides=4, padding="same", activation="relu")(inputs)
-    x = keras.layers.Conv2D(channels, 3, strides=2, padding="same", activation="relu", name="wide")(x)
+    x = keras.layers.Conv2D(
+        channels, 3, strides=2, padding="same", activation="relu", name="wide"
+    )(x)
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inputs, keras.layers.Dense(10)(x))
-    images = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype("float32")
+    images = (
+        np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype("float32")
+    )
     model(images)
     cam = ScoreCAM(model, layer="wide", chunk_size=chunk_size)
     # Trace first, so that only the call's tensors count.
@@ -69,7 +73,16 @@ def _memory_child(chunk_size, channels, size):
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
         kind = "CPU peak RSS increase"
-    print(json.dumps({"chunk_size": chunk_size, "peak_mib": peak, "kind": kind, "seconds": seconds}))
+    print(
+        json.dumps(
+            {
+                "chunk_size": chunk_size,
+                "peak_mib": peak,
+                "kind": kind,
+                "seconds": seconds,
+            }
+        )
+    )
 
 
 def measure_speed(args):
@@ -84,7 +97,11 @@ def measure_speed(args):
         tf.config.threading.set_inter_op_parallelism_threads(inter)
         tf.config.threading.set_intra_op_parallelism_threads(intra)
     model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
-    images = np.random.default_rng(0).uniform(0, 255, (args.batch, 32, 32, 3)).astype("float32")
+    images = (
+        np.random.default_rng(0)
+        .uniform(0, 255, (args.batch, 32, 32, 3))
+        .astype("float32")
+    )
     targets = np.full((args.batch,), -1, "int32")
     methods = {
         "LFI-CAM (native)": get_explainer(model, "lficam"),
@@ -128,24 +145,42 @@ def measure_memory(args):
     print(f"{'chunk_size':>10s} {'peak MiB':>10s} {'seconds':>8s}  measure")
     for chunk in args.chunk_sizes:
         out = subprocess.run(
-            [sys.executable, os.path.abspath(__file__), "--memory-child", str(chunk),
-             "--channels", str(args.channels), "--memory-size", str(args.memory_size)],
-            capture_output=True, text=True, check=True,
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--memory-child",
+                str(chunk),
+                "--channels",
+                str(args.channels),
+                "--memory-size",
+                str(args.memory_size),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
         ).stdout
         result = json.loads(out.strip().splitlines()[-1])
-        print(f"{chunk:10d} {result['peak_mib']:10.1f} {result['seconds']:8.2f}  {result['kind']}")
+        print(
+            f"{chunk:10d} {result['peak_mib']:10.1f} {result['seconds']:8.2f}  {result['kind']}"
+        )
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--chunk-size", type=int, default=64, help="Score-CAM, speed part")
+    parser.add_argument(
+        "--chunk-size", type=int, default=64, help="Score-CAM, speed part"
+    )
     parser.add_argument("--top-n", type=int, default=8)
-    parser.add_argument("--threads", default="default", help="'default' or 'inter,intra'")
+    parser.add_argument(
+        "--threads", default="default", help="'default' or 'inter,intra'"
+    )
     parser.add_argument("--channels", type=int, default=1024, help="memory part")
-    parser.add_argument("--memory-size", type=int, default=128, help="memory part: input size")
+    parser.add_argument(
+        "--memory-size", type=int, default=128, help="memory part: input size"
+    )
     parser.add_argument("--chunk-sizes", type=int, nargs=2, default=[16, 256])
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")

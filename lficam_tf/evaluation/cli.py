@@ -55,14 +55,25 @@ def load_images(source, size, num_images, data_dir=None, seed=0):
     from lficam_tf.data import load_data
 
     bundle = load_data(
-        source, data_dir=data_dir, image_size=tuple(size), seed=seed, num_train=1, num_test=num_images
+        source,
+        data_dir=data_dir,
+        image_size=tuple(size),
+        seed=seed,
+        num_train=1,
+        num_test=num_images,
     )
     pairs = list(bundle.test.take(num_images).as_numpy_iterator())
     if not pairs:
-        raise ValueError(f"`--data` must have test images. Received: --data {source!r} with none.")
+        raise ValueError(
+            f"`--data` must have test images. Received: --data {source!r} with none."
+        )
     images = np.stack([image for image, _ in pairs]).astype("float32")
     labels = np.array([label for _, label in pairs], "int32")
-    masks = None if bundle.test_masks is None else np.asarray(bundle.test_masks[: len(images)], bool)
+    masks = (
+        None
+        if bundle.test_masks is None
+        else np.asarray(bundle.test_masks[: len(images)], bool)
+    )
     return images, labels, masks, list(bundle.class_names), bundle
 
 
@@ -71,19 +82,29 @@ def build_parser():
         prog=PROG, description="Score LFI-CAM, ABN and post-hoc maps of trained models."
     )
     parser.add_argument("models", metavar="MODEL", nargs="+", help=".keras files")
-    parser.add_argument("--data", required=True, help="'shapes', a TFDS name or an image folder")
+    parser.add_argument(
+        "--data", required=True, help="'shapes', a TFDS name or an image folder"
+    )
     parser.add_argument("--data-dir", help="TFDS data folder")
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--num-images", type=int, default=64)
     parser.add_argument("--methods", nargs="+", choices=METHODS, help="default: all")
     parser.add_argument("--target", choices=TARGETS, default="predicted")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=50, help="deletion/insertion steps")
-    parser.add_argument("--deletion-baseline", default="zeros", choices=("zeros", "blur", "mean"))
-    parser.add_argument("--insertion-baseline", default="blur", choices=("zeros", "blur", "mean"))
+    parser.add_argument(
+        "--steps", type=int, default=50, help="deletion/insertion steps"
+    )
+    parser.add_argument(
+        "--deletion-baseline", default="zeros", choices=("zeros", "blur", "mean")
+    )
+    parser.add_argument(
+        "--insertion-baseline", default="blur", choices=("zeros", "blur", "mean")
+    )
     parser.add_argument("--chunk-size", type=int, default=32, help="Score-CAM")
     parser.add_argument("--top-n", type=int, help="Score-CAM: Faster Score-CAM's N")
-    parser.add_argument("--examples", type=int, default=6, help="example rows per model")
+    parser.add_argument(
+        "--examples", type=int, default=6, help="example rows per model"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quiet", action="store_true")
     return parser
@@ -108,7 +129,11 @@ def run(args):
                 f"{num_classes} classes, {args.data!r} has {bundle.num_classes} "
                 f"({', '.join(class_names)}). Received: --data {args.data!r}"
             )
-    progress = None if args.quiet else (lambda message: print(f"{PROG}: {message}", flush=True))
+    progress = (
+        None
+        if args.quiet
+        else (lambda message: print(f"{PROG}: {message}", flush=True))
+    )
     evaluation = evaluate(
         models,
         images,

@@ -103,7 +103,10 @@ def make_predict_fn(model, batch_size=64):
     def predict_fn(images):
         images = np.asarray(images, "float32")
         return np.concatenate(
-            [probabilities(images[i : i + batch_size]).numpy() for i in range(0, len(images), batch_size)]
+            [
+                probabilities(images[i : i + batch_size]).numpy()
+                for i in range(0, len(images), batch_size)
+            ]
         )
 
     return predict_fn
@@ -157,7 +160,9 @@ class Evaluation:
             "curves": {
                 "fractions": self.fractions.tolist(),
                 **{
-                    model: {m: {k: v.tolist() for k, v in c.items()} for m, c in per.items()}
+                    model: {
+                        m: {k: v.tolist() for k, v in c.items()} for m, c in per.items()
+                    }
                     for model, per in self.curves.items()
                 },
             },
@@ -202,9 +207,13 @@ def _check_inputs(models, images, labels, masks, model_names, target):
                 f"Received: masks.shape={masks.shape}"
             )
     if target not in TARGETS:
-        raise ValueError(f"`target` must be one of {TARGETS}. Received: target={target!r}")
+        raise ValueError(
+            f"`target` must be one of {TARGETS}. Received: target={target!r}"
+        )
     if target == "label" and labels is None:
-        raise ValueError("`labels` must be given with target='label'. Received: labels=None")
+        raise ValueError(
+            "`labels` must be given with target='label'. Received: labels=None"
+        )
     if model_names is None:
         model_names = [m.name for m in models]
     model_names = list(model_names)
@@ -291,7 +300,7 @@ def evaluate(
     )
     boxes = boxes_from_masks(masks) if masks is not None else None
     if pointing_tolerance is None:
-        pointing_tolerance = int(round(15 * min(images.shape[1:3]) / 224))
+        pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)
     say = progress or (lambda message: None)
     kinds, accuracy, run, scores, curves, explanations = {}, {}, {}, {}, {}, {}
     fractions = None
@@ -325,12 +334,22 @@ def evaluate(
                 predict_fn, images, maps, target_class, batch_size=batch_size
             )
             deletion = metrics.deletion_auc(
-                predict_fn, images, maps, target_class, steps=steps,
-                baseline=deletion_baseline, batch_size=batch_size,
+                predict_fn,
+                images,
+                maps,
+                target_class,
+                steps=steps,
+                baseline=deletion_baseline,
+                batch_size=batch_size,
             )
             insertion = metrics.insertion_auc(
-                predict_fn, images, maps, target_class, steps=steps,
-                baseline=insertion_baseline, batch_size=batch_size,
+                predict_fn,
+                images,
+                maps,
+                target_class,
+                steps=steps,
+                baseline=insertion_baseline,
+                batch_size=batch_size,
             )
             fractions = deletion.fractions
             values = {
@@ -340,11 +359,19 @@ def evaluate(
                 "insertion_auc": insertion.mean_auc,
             }
             if masks is not None:
-                values["pointing_game"] = float(np.mean(metrics.pointing_game(maps, masks=masks, tolerance=pointing_tolerance)))
+                values["pointing_game"] = float(
+                    np.mean(
+                        metrics.pointing_game(
+                            maps, masks=masks, tolerance=pointing_tolerance
+                        )
+                    )
+                )
                 values["energy_pointing_game"] = float(
                     np.mean(metrics.energy_pointing_game(maps, masks=masks))
                 )
-                boxes_result = metrics.box_localization(maps, boxes, threshold=box_threshold)
+                boxes_result = metrics.box_localization(
+                    maps, boxes, threshold=box_threshold
+                )
                 values["box_accuracy"] = boxes_result.accuracy
                 values["box_iou"] = float(np.mean(boxes_result.iou))
             scores[name][method] = values
@@ -369,7 +396,7 @@ def evaluate(
                 "mean": float(matrix.mean),
             }
     config = {
-        "num_images": int(len(images)),
+        "num_images": len(images),
         "image_size": list(images.shape[1:3]),
         "target": target,
         "steps": steps,

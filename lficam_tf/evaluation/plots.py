@@ -29,12 +29,16 @@ def plot_curves(evaluation, model_name):
     figure = Figure(figsize=(9, 3.6), layout="constrained")
     axes = figure.subplots(1, 2)
     x = evaluation.fractions
-    for axis, curve, better in zip(axes, ("deletion", "insertion"), ("lower", "higher")):
+    for axis, curve, better in zip(
+        axes, ("deletion", "insertion"), ("lower", "higher")
+    ):
         for method, curves in evaluation.curves[model_name].items():
             auc = evaluation.metrics[model_name][method][f"{curve}_auc"]
             axis.plot(x, curves[curve], label=f"{_title(method)} (AUC {auc:.3f})")
         axis.set_title(f"{curve.capitalize()} ({better} AUC is better)", fontsize=10)
-        axis.set_xlabel(f"fraction of pixels {'removed' if curve == 'deletion' else 'inserted'}")
+        axis.set_xlabel(
+            f"fraction of pixels {'removed' if curve == 'deletion' else 'inserted'}"
+        )
         axis.set_ylabel("probability of the explained class")
         axis.set_xlim(0, 1)
         axis.legend(fontsize=8)
@@ -59,15 +63,26 @@ def plot_stability(evaluation, method):
     axis.set_yticks(range(len(names)), names, fontsize=8)
     for i in range(len(names)):
         for j in range(len(names)):
-            axis.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center",
-                      color="black" if matrix[i, j] > 0.5 else "white", fontsize=8)
+            axis.text(
+                j,
+                i,
+                f"{matrix[i, j]:.2f}",
+                ha="center",
+                va="center",
+                color="black" if matrix[i, j] > 0.5 else "white",
+                fontsize=8,
+            )
     figure.colorbar(image, ax=axis, label="IoU")
-    axis.set_title(f"{_title(method)}: stability (mean IoU {value['mean']:.3f})", fontsize=10)
+    axis.set_title(
+        f"{_title(method)}: stability (mean IoU {value['mean']:.3f})", fontsize=10
+    )
     return figure
 
 
 @lficam_export("lficam_tf.evaluation.plot_examples")
-def plot_examples(evaluation, model_name, images, labels=None, class_names=None, count=6):
+def plot_examples(
+    evaluation, model_name, images, labels=None, class_names=None, count=6
+):
     """The first `count` images with every method's map, side by side.
 
     One row per image, one column per method; titles give the predicted

@@ -24,7 +24,9 @@ def _metric_table(evaluation, name):
     rows = evaluation.metrics[name]
     keys = [k for k, _, _ in METRICS if any(k in v for v in rows.values())]
     titles = {k: (t, better) for k, t, better in METRICS}
-    header = ["method"] + [f"{titles[k][0]} {'↓' if titles[k][1] == 'lower' else '↑'}" for k in keys]
+    header = ["method"] + [
+        f"{titles[k][0]} {'↓' if titles[k][1] == 'lower' else '↑'}" for k in keys
+    ]
     best = {}
     for key in keys:
         values = [v[key] for v in rows.values() if key in v]
@@ -48,18 +50,32 @@ def _markdown(evaluation, figures, data_description):
         "",
         f"Data: {data_description}; {c['num_images']} images of "
         f"{c['image_size'][0]}x{c['image_size'][1]}"
-        + ("; object masks available." if c["masks"] else "; no object masks (no pointing game or box localization)."),
+        + (
+            "; object masks available."
+            if c["masks"]
+            else "; no object masks (no pointing game or box localization)."
+        ),
         f"Explained class: the {'model prediction' if c['target'] == 'predicted' else 'true label'}. "
         f"Deletion / insertion: {c['steps']} steps, baselines '{c['deletion_baseline']}' / "
         f"'{c['insertion_baseline']}'. "
         f"Score-CAM: chunk size {c['chunk_size']}"
-        + (f", top {c['top_n']} channels (Faster Score-CAM)" if c["top_n"] else ", every channel")
+        + (
+            f", top {c['top_n']} channels (Faster Score-CAM)"
+            if c["top_n"]
+            else ", every channel"
+        )
         + f". Stability: maps x 255 binarised at > {c['stability_threshold']}, IoU per image."
-        + (f" Pointing game tolerance: {c['pointing_tolerance']} px; boxes: around each mask, "
-           f"map threshold {c['box_threshold']}." if c["masks"] else ""),
+        + (
+            f" Pointing game tolerance: {c['pointing_tolerance']} px; boxes: around each mask, "
+            f"map threshold {c['box_threshold']}."
+            if c["masks"]
+            else ""
+        ),
         "",
-        "Every map is at the input resolution, min-max normalised to [0, 1]. "
-        "↓: lower is better, ↑: higher is better; the best value per column is bold.",
+        (
+            "Every map is at the input resolution, min-max normalised to [0, 1]. "
+            "↓: lower is better, ↑: higher is better; the best value per column is bold."
+        ),
         "",
         "## Models",
         "",
@@ -89,7 +105,9 @@ def _markdown(evaluation, figures, data_description):
             "|---|" + "---|" * len(names),
         ]
         lines += [
-            f"| {a} | " + " | ".join(f"{matrix[i, j]:.3f}" for j in range(len(names))) + " |"
+            f"| {a} | "
+            + " | ".join(f"{matrix[i, j]:.3f}" for j in range(len(names)))
+            + " |"
             for i, a in enumerate(names)
         ]
         lines += ["", f"![stability of {method}]({figures[(method, 'stability')]})", ""]

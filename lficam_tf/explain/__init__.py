@@ -41,14 +41,14 @@ from lficam_tf.explain.native import NativeAttention, SavedModelAttention
 from lficam_tf.explain.overlay import overlay, plot_explanations, save_overlay
 
 __all__ = [
-    "BaseCAM",
     "CAM_METHODS",
+    "METHODS",
+    "NATIVE_METHODS",
+    "BaseCAM",
     "ClassifierScores",
     "Explanation",
     "GradCAM",
     "GradCAMPlusPlus",
-    "METHODS",
-    "NATIVE_METHODS",
     "NativeAttention",
     "SavedModelAttention",
     "ScoreCAM",

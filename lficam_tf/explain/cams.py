@@ -253,8 +253,14 @@ class ScoreCAM(BaseCAM):
     method = "scorecam"
     uses_gradients = False
 
-    def __init__(self, model, layer=None, chunk_size=32, top_n=None, strip_softmax=True):
-        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    def __init__(
+        self, model, layer=None, chunk_size=32, top_n=None, strip_softmax=True
+    ):
+        if (
+            isinstance(chunk_size, bool)
+            or not isinstance(chunk_size, int)
+            or chunk_size < 1
+        ):
             raise ValueError(
                 "`chunk_size` must be a positive int (masked images per forward "
                 f"pass). Received: chunk_size={chunk_size!r}"
@@ -313,7 +319,10 @@ class ScoreCAM(BaseCAM):
         _, scores = tf.while_loop(
             lambda i, _: i < num_chunks,
             body,
-            (tf.constant(0), tf.TensorArray(tf.float32, size=num_chunks, infer_shape=False)),
+            (
+                tf.constant(0),
+                tf.TensorArray(tf.float32, size=num_chunks, infer_shape=False),
+            ),
             parallel_iterations=1,
         )
         weights = tf.reshape(scores.concat(), (batch, per_image))

@@ -118,7 +118,9 @@ def _strip_softmax(model):
     clone = keras.models.clone_model(
         model, clone_function=lambda layer: layer, call_function=call_function
     )
-    return keras.Model(_input(clone), clone.outputs[0], name=f"{model.name}_logits"), True
+    return keras.Model(
+        _input(clone), clone.outputs[0], name=f"{model.name}_logits"
+    ), True
 
 
 def _functional(model):
@@ -199,5 +201,7 @@ def scores_model(model, strip_softmax=True):
         return ClassifierScores(view, are_probabilities=False, stripped_softmax=False)
     view, stripped = _strip_softmax(functional)
     if not strip_softmax and stripped:
-        return ClassifierScores(functional, are_probabilities=True, stripped_softmax=False)
+        return ClassifierScores(
+            functional, are_probabilities=True, stripped_softmax=False
+        )
     return ClassifierScores(view, are_probabilities=False, stripped_softmax=stripped)

@@ -61,7 +61,9 @@ def find_images(inputs):
         if path.is_dir():
             folders = True
             found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+                p
+                for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
             )
             if not found:
                 raise ValueError(
@@ -126,7 +128,9 @@ def _load_images(files, size):
     return np.stack(
         [
             keras.utils.img_to_array(
-                keras.utils.load_img(f, color_mode="rgb", target_size=size, interpolation="bilinear")
+                keras.utils.load_img(
+                    f, color_mode="rgb", target_size=size, interpolation="bilinear"
+                )
             )
             for f in files
         ]
@@ -148,12 +152,16 @@ def build_parser():
         prog=PROG,
         description="Write saliency-map overlays and top-k predictions for images.",
     )
-    parser.add_argument("model", metavar="MODEL", help=".keras file or SavedModel folder")
+    parser.add_argument(
+        "model", metavar="MODEL", help=".keras file or SavedModel folder"
+    )
     parser.add_argument("inputs", metavar="IMAGE_OR_FOLDER", nargs="+")
     parser.add_argument("--out", required=True, help="output folder (created)")
     parser.add_argument("--method", default="native", choices=METHODS)
     parser.add_argument("--top-k", type=int, default=5)
-    parser.add_argument("--class-names", help="JSON list or text file, one name per line")
+    parser.add_argument(
+        "--class-names", help="JSON list or text file, one name per line"
+    )
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"))
     parser.add_argument("--layer", help="post-hoc methods: the explained layer")
@@ -170,7 +178,9 @@ def run(args):
     import keras
 
     if args.top_k < 1:
-        raise ValueError(f"`--top-k` must be a positive int. Received: --top-k {args.top_k}")
+        raise ValueError(
+            f"`--top-k` must be a positive int. Received: --top-k {args.top_k}"
+        )
     if args.batch_size < 1:
         raise ValueError(
             f"`--batch-size` must be a positive int. Received: --batch-size {args.batch_size}"
@@ -178,7 +188,11 @@ def run(args):
     files, folders = find_images(args.inputs)
     model = load_model(args.model)
     explainer = get_explainer(
-        model, args.method, layer=args.layer, chunk_size=args.chunk_size, top_n=args.top_n
+        model,
+        args.method,
+        layer=args.layer,
+        chunk_size=args.chunk_size,
+        top_n=args.top_n,
     )
     num_classes = explainer.num_classes
     names = (
@@ -190,7 +204,11 @@ def run(args):
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    progress = keras.utils.Progbar(len(files), unit_name="image") if folders and not args.quiet else None
+    progress = (
+        keras.utils.Progbar(len(files), unit_name="image")
+        if folders and not args.quiet
+        else None
+    )
     records, used, method = [], set(), None
     for start in range(0, len(files), args.batch_size):
         batch_files = files[start : start + args.batch_size]
@@ -200,7 +218,9 @@ def run(args):
         top_index, top_probability = result.top_k(args.top_k)
         for i, path in enumerate(batch_files):
             overlay_name = _unique_name(path.stem, method, used)
-            save_overlay(out / overlay_name, images[i], result.maps[i], args.alpha, args.colormap)
+            save_overlay(
+                out / overlay_name, images[i], result.maps[i], args.alpha, args.colormap
+            )
             records.append(
                 {
                     "file": str(path),
@@ -214,7 +234,11 @@ def run(args):
             )
         if progress is not None:
             progress.add(len(batch_files))
-    lookup = dict(enumerate(names)) if names else getattr(explainer, "class_names", None) or {}
+    lookup = (
+        dict(enumerate(names))
+        if names
+        else getattr(explainer, "class_names", None) or {}
+    )
     for record in records:
         if record["explained_class"] in lookup:
             record["explained_class_name"] = lookup[record["explained_class"]]

@@ -8,7 +8,11 @@ import numpy as np
 from lficam_tf.api_export import lficam_export
 from lficam_tf.explain.cams import CAM_METHODS
 from lficam_tf.explain.maps import check_class_index
-from lficam_tf.explain.native import NativeAttention, SavedModelAttention, is_saved_model
+from lficam_tf.explain.native import (
+    NativeAttention,
+    SavedModelAttention,
+    is_saved_model,
+)
 
 #: The model's own map ("native" picks whichever of "lficam" / "abn" it has).
 NATIVE_METHODS = ("native", "lficam", "abn")
@@ -55,7 +59,9 @@ class Explanation:
 
 
 @lficam_export("lficam_tf.explain.get_explainer")
-def get_explainer(model, method="native", layer=None, chunk_size=32, top_n=None, strip_softmax=True):
+def get_explainer(
+    model, method="native", layer=None, chunk_size=32, top_n=None, strip_softmax=True
+):
     """The callable that `explain` runs per batch; build it once to reuse it.
 
     Args and returns: see `explain` (the explainer is called as
@@ -63,7 +69,9 @@ def get_explainer(model, method="native", layer=None, chunk_size=32, top_n=None,
     tensors `(maps, probabilities, class_index)`).
     """
     if method not in METHODS:
-        raise ValueError(f"`method` must be one of {METHODS}. Received: method={method!r}")
+        raise ValueError(
+            f"`method` must be one of {METHODS}. Received: method={method!r}"
+        )
     if is_saved_model(model):
         if method not in NATIVE_METHODS:
             raise ValueError(
@@ -88,7 +96,11 @@ def get_explainer(model, method="native", layer=None, chunk_size=32, top_n=None,
         return NativeAttention(model, method)
     if method == "scorecam":
         return CAM_METHODS[method](
-            model, layer=layer, chunk_size=chunk_size, top_n=top_n, strip_softmax=strip_softmax
+            model,
+            layer=layer,
+            chunk_size=chunk_size,
+            top_n=top_n,
+            strip_softmax=strip_softmax,
         )
     if top_n is not None:
         raise ValueError(
@@ -109,7 +121,11 @@ def _check_images(images):
             f"height, width, 3). Received: images={type(images).__name__}"
         ) from error
     if images.ndim != 4 or images.shape[-1] != 3:
-        fix = " For one image, add a batch axis: images[None]." if images.ndim == 3 else ""
+        fix = (
+            " For one image, add a batch axis: images[None]."
+            if images.ndim == 3
+            else ""
+        )
         raise ValueError(
             "`images` must have shape (batch_size, height, width, 3), RGB in "
             f"0..255. Received: images.shape={images.shape}.{fix}"
@@ -190,7 +206,11 @@ def explain(
         - [Chattopadhyay et al., Grad-CAM++](https://arxiv.org/abs/1710.11063)
         - [Wang et al., Score-CAM](https://arxiv.org/abs/1910.01279)
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or batch_size < 1
+    ):
         raise ValueError(
             f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
         )
@@ -227,4 +247,3 @@ def explain_with(explainer, images, class_index=None, batch_size=32):
         method=explainer.method,
         layer=getattr(explainer, "layer", None),
     )
-

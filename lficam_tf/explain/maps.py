@@ -99,4 +99,3 @@ def check_class_index(class_index, batch_size, num_classes=None):
             f"{num_classes}-class model. Received: class_index={class_index!r}"
         )
     return array.astype("int32")
-

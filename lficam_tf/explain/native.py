@@ -139,7 +139,7 @@ class SavedModelAttention:
                 "The SavedModel's signature must take one input, the images. "
                 f"Received inputs: {sorted(inputs)}"
             )
-        (self.input_name, spec), = inputs.items()
+        ((self.input_name, spec),) = inputs.items()
         self.input_spec = spec
         self.num_classes = outputs["probabilities"].shape[-1]
         # The export declares images of unknown rank (it checks them itself);
@@ -157,13 +157,17 @@ class SavedModelAttention:
     def __call__(self, images, class_index):
         images = tf.convert_to_tensor(images)
         if self.input_spec.dtype == tf.uint8:
-            images = tf.cast(tf.clip_by_value(tf.round(tf.cast(images, tf.float32)), 0, 255), tf.uint8)
+            images = tf.cast(
+                tf.clip_by_value(tf.round(tf.cast(images, tf.float32)), 0, 255),
+                tf.uint8,
+            )
         else:
             images = tf.cast(images, self.input_spec.dtype)
         outputs = self.function(**{self.input_name: images})
         if "class_names" in outputs and "classes" in outputs:
             for index, name in zip(
-                outputs["classes"].numpy().ravel(), outputs["class_names"].numpy().ravel()
+                outputs["classes"].numpy().ravel(),
+                outputs["class_names"].numpy().ravel(),
             ):
                 self.class_names[int(index)] = name.decode("utf-8")
         probabilities = tf.cast(outputs["probabilities"], tf.float32)

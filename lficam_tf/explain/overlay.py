@@ -15,8 +15,14 @@ from lficam_tf.api_export import lficam_export
 
 
 def _check_alpha(alpha):
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 <= alpha <= 1:
-        raise ValueError(f"`alpha` must be a number in [0, 1]. Received: alpha={alpha!r}")
+    if (
+        isinstance(alpha, bool)
+        or not isinstance(alpha, (int, float))
+        or not 0 <= alpha <= 1
+    ):
+        raise ValueError(
+            f"`alpha` must be a number in [0, 1]. Received: alpha={alpha!r}"
+        )
 
 
 def _colormap(colormap):
@@ -135,7 +141,9 @@ def plot_explanations(
                 f"Received: {len(values)} entries"
             )
     columns = 1 + len(maps)
-    figure = Figure(figsize=(cell_size * columns, cell_size * count + 0.4), layout="constrained")
+    figure = Figure(
+        figsize=(cell_size * columns, cell_size * count + 0.4), layout="constrained"
+    )
     axes = np.asarray(figure.subplots(count, columns, squeeze=False))
     for row in range(count):
         image = images[row]

@@ -24,7 +24,11 @@ def _tiny(head, seed, size=32, classes=6):
 def saved(tmp_path_factory):
     root = tmp_path_factory.mktemp("eval_cli")
     paths = {}
-    for name, head, seed in [("lficam_a", "lficam", 0), ("lficam_b", "lficam", 1), ("plain", "baseline", 2)]:
+    for name, head, seed in [
+        ("lficam_a", "lficam", 0),
+        ("lficam_b", "lficam", 1),
+        ("plain", "baseline", 2),
+    ]:
         paths[name] = root / f"{name}.keras"
         _tiny(head, seed).save(paths[name])
     paths["big"] = root / "big.keras"
@@ -39,14 +43,34 @@ def test_report_on_shapes_with_three_models(saved):
     root, paths = saved
     out = root / "report_shapes"
     argv = [str(paths[n]) for n in ("lficam_a", "lficam_b", "plain")]
-    argv += ["--data", "shapes", "--out", str(out), "--num-images", "5", "--steps", "4",
-             "--top-n", "4", "--examples", "2", "--quiet"]
+    argv += [
+        "--data",
+        "shapes",
+        "--out",
+        str(out),
+        "--num-images",
+        "5",
+        "--steps",
+        "4",
+        "--top-n",
+        "4",
+        "--examples",
+        "2",
+        "--quiet",
+    ]
     assert main(argv) == 0
     expected_files = {
-        "report.json", "report.md",
-        "curves_lficam_a.png", "curves_lficam_b.png", "curves_plain.png",
-        "examples_lficam_a.png", "examples_lficam_b.png", "examples_plain.png",
-        "stability_lficam.png", "stability_gradcam.png", "stability_gradcampp.png",
+        "report.json",
+        "report.md",
+        "curves_lficam_a.png",
+        "curves_lficam_b.png",
+        "curves_plain.png",
+        "examples_lficam_a.png",
+        "examples_lficam_b.png",
+        "examples_plain.png",
+        "stability_lficam.png",
+        "stability_gradcam.png",
+        "stability_gradcampp.png",
         "stability_scorecam.png",
     }
     assert {p.name for p in out.iterdir()} == expected_files
@@ -57,15 +81,30 @@ def test_report_on_shapes_with_three_models(saved):
     assert report["config"]["num_images"] == 5 and report["config"]["masks"] is True
     assert [m["name"] for m in report["models"]] == ["lficam_a", "lficam_b", "plain"]
     assert report["models"][2]["methods"] == ["gradcam", "gradcam++", "scorecam"]
-    assert report["class_names"] == ["circle", "square", "triangle", "cross", "star", "ring"]
+    assert report["class_names"] == [
+        "circle",
+        "square",
+        "triangle",
+        "cross",
+        "star",
+        "ring",
+    ]
     for model in report["models"]:
         for method in model["methods"]:
             values = report["metrics"][model["name"]][method]
             assert set(values) == {
-                "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc",
-                "pointing_game", "energy_pointing_game", "box_accuracy", "box_iou",
+                "average_drop",
+                "increase_in_confidence",
+                "deletion_auc",
+                "insertion_auc",
+                "pointing_game",
+                "energy_pointing_game",
+                "box_accuracy",
+                "box_iou",
             }
-            assert 0 <= values["deletion_auc"] <= 1 and 0 <= values["pointing_game"] <= 1
+            assert (
+                0 <= values["deletion_auc"] <= 1 and 0 <= values["pointing_game"] <= 1
+            )
             assert len(report["curves"][model["name"]][method]["deletion"]) == 5
     assert report["stability"]["lficam"]["models"] == ["lficam_a", "lficam_b"]
     matrix = np.array(report["stability"]["gradcam"]["matrix"])
@@ -74,8 +113,13 @@ def test_report_on_shapes_with_three_models(saved):
     assert report["stability"]["gradcam"]["mean"] == pytest.approx(pairs.mean())
 
     markdown = (out / "report.md").read_text()
-    for heading in ("## lficam_a", "## lficam_b", "## plain", "### LFI-CAM: mean IoU",
-                    "![stability of gradcam++](stability_gradcampp.png)"):
+    for heading in (
+        "## lficam_a",
+        "## lficam_b",
+        "## plain",
+        "### LFI-CAM: mean IoU",
+        "![stability of gradcam++](stability_gradcampp.png)",
+    ):
         assert heading in markdown
     ad = report["metrics"]["plain"]["gradcam"]["average_drop"]
     assert f"{ad:.3f}" in markdown.split("## plain")[1]
@@ -96,15 +140,31 @@ def folder(tmp_path_factory):
 
 
 def test_report_on_an_image_folder_without_masks(saved, folder, tmp_path):
-    root, paths = saved
+    _, paths = saved
     out = tmp_path / "report"
-    argv = [str(paths["two"]), "--data", str(folder), "--out", str(out),
-            "--num-images", "3", "--steps", "2", "--methods", "native", "gradcam", "--quiet"]
+    argv = [
+        str(paths["two"]),
+        "--data",
+        str(folder),
+        "--out",
+        str(out),
+        "--num-images",
+        "3",
+        "--steps",
+        "2",
+        "--methods",
+        "native",
+        "gradcam",
+        "--quiet",
+    ]
     assert main(argv) == 0
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["masks"] is False and report["config"]["num_images"] == 3
     assert set(report["metrics"]["two"]["lficam"]) == {
-        "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"
+        "average_drop",
+        "increase_in_confidence",
+        "deletion_auc",
+        "insertion_auc",
     }
     assert report["stability"] == {}
     assert "Needs at least two models" in (out / "report.md").read_text()
@@ -121,11 +181,34 @@ def test_cli_errors(saved, folder, tmp_path, capsys):
         assert message in capsys.readouterr().err
 
     fails([str(root), "--data", "shapes"], "`MODEL` must be a .keras file")
-    fails([str(paths["lficam_a"]), str(paths["big"]), "--data", "shapes", "--num-images", "2"],
-          "`models` must all take the images' size")
-    fails([str(paths["lficam_a"]), "--data", "shapes", "--num-images", "0"],
-          "`--num-images` must be a positive int")
-    fails([str(paths["plain"]), "--data", "shapes", "--num-images", "2", "--methods", "lficam"],
-          "`methods` must include one that applies to model 'plain'")
-    fails([str(paths["lficam_a"]), "--data", str(folder), "--num-images", "2"],
-          "`--data` must have the models' classes: model 'lficam_a' has 6 classes")
+    fails(
+        [
+            str(paths["lficam_a"]),
+            str(paths["big"]),
+            "--data",
+            "shapes",
+            "--num-images",
+            "2",
+        ],
+        "`models` must all take the images' size",
+    )
+    fails(
+        [str(paths["lficam_a"]), "--data", "shapes", "--num-images", "0"],
+        "`--num-images` must be a positive int",
+    )
+    fails(
+        [
+            str(paths["plain"]),
+            "--data",
+            "shapes",
+            "--num-images",
+            "2",
+            "--methods",
+            "lficam",
+        ],
+        "`methods` must include one that applies to model 'plain'",
+    )
+    fails(
+        [str(paths["lficam_a"]), "--data", str(folder), "--num-images", "2"],
+        "`--data` must have the models' classes: model 'lficam_a' has 6 classes",
+    )

@@ -16,13 +16,17 @@ def tiny_backbone(seed, size=32):
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((size, size, 3))
     x = keras.layers.Conv2D(8, 3, strides=2, padding="same", activation="relu")(inputs)
-    x = keras.layers.Conv2D(16, 3, strides=2, padding="same", activation="relu", name="features")(x)
+    x = keras.layers.Conv2D(
+        16, 3, strides=2, padding="same", activation="relu", name="features"
+    )(x)
     return keras.Model(inputs, x, name="tiny_backbone")
 
 
 def tiny_model(head="lficam", seed=0, size=32):
     backbone = tiny_backbone(seed, size)
-    return lficam_tf.build_model(backbone, 6, head=head, preprocessing="cifar", name=f"{head}{seed}")
+    return lficam_tf.build_model(
+        backbone, 6, head=head, preprocessing="cifar", name=f"{head}{seed}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,12 +43,16 @@ def _softmax(z):
 def test_metrics_are_those_of_the_explained_maps(shapes):
     images, labels, masks = shapes
     model = tiny_model("lficam")
-    result = evaluate([model], images, labels, masks, methods=["native", "gradcam"], steps=4)
+    result = evaluate(
+        [model], images, labels, masks, methods=["native", "gradcam"], steps=4
+    )
     assert result.methods == {"lficam0": ["lficam", "gradcam"]}
     assert result.config["pointing_tolerance"] == 2  # 15 px at 224 -> 32 px images
 
     def predict_fn(x):
-        return _softmax(model(np.asarray(x, "float32"))["logits"].numpy().astype("float64"))
+        return _softmax(
+            model(np.asarray(x, "float32"))["logits"].numpy().astype("float64")
+        )
 
     predicted = predict_fn(images).argmax(-1)
     assert result.accuracy["lficam0"] == pytest.approx(np.mean(predicted == labels))
@@ -56,8 +64,12 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
     boxes = np.array(boxes, "float32")
     for method in ("lficam", "gradcam"):
         maps = explain(model, images, method=method).maps
-        np.testing.assert_allclose(result.explanations["lficam0"][method].maps, maps, atol=1e-6)
-        np.testing.assert_array_equal(result.explanations["lficam0"][method].class_index, predicted)
+        np.testing.assert_allclose(
+            result.explanations["lficam0"][method].maps, maps, atol=1e-6
+        )
+        np.testing.assert_array_equal(
+            result.explanations["lficam0"][method].class_index, predicted
+        )
         values = result.metrics["lficam0"][method]
         change = metrics.confidence_change(predict_fn, images, maps, predicted)
         deletion = metrics.deletion_auc(predict_fn, images, maps, predicted, steps=4)
@@ -68,8 +80,12 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
             "increase_in_confidence": change.increase_in_confidence,
             "deletion_auc": deletion.mean_auc,
             "insertion_auc": insertion.mean_auc,
-            "pointing_game": np.mean(metrics.pointing_game(maps, masks=masks, tolerance=2)),
-            "energy_pointing_game": np.mean(metrics.energy_pointing_game(maps, masks=masks)),
+            "pointing_game": np.mean(
+                metrics.pointing_game(maps, masks=masks, tolerance=2)
+            ),
+            "energy_pointing_game": np.mean(
+                metrics.energy_pointing_game(maps, masks=masks)
+            ),
             "box_accuracy": boxed.accuracy,
             "box_iou": np.mean(boxed.iou),
         }
@@ -77,22 +93,35 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
         for key, value in expected.items():
             assert values[key] == pytest.approx(value, abs=1e-4), (method, key)
         np.testing.assert_allclose(
-            result.curves["lficam0"][method]["deletion"], deletion.curves.mean(0), atol=1e-4
+            result.curves["lficam0"][method]["deletion"],
+            deletion.curves.mean(0),
+            atol=1e-4,
         )
     assert result.stability == {}  # one model
 
 
-def test_same_weights_are_perfectly_stable_and_labels_can_be_explained(shapes, tmp_path):
+def test_same_weights_are_perfectly_stable_and_labels_can_be_explained(
+    shapes, tmp_path
+):
     images, labels, _ = shapes
     model = tiny_model("lficam", seed=1)
     model.save(tmp_path / "m.keras")
     twin = keras.saving.load_model(tmp_path / "m.keras")
     other = tiny_model("baseline", seed=2)
     result = evaluate(
-        [model, twin, other], images, labels, model_names=["a", "b", "c"],
-        methods=["native", "gradcam"], target="label", steps=2,
+        [model, twin, other],
+        images,
+        labels,
+        model_names=["a", "b", "c"],
+        methods=["native", "gradcam"],
+        target="label",
+        steps=2,
     )
-    assert result.methods == {"a": ["lficam", "gradcam"], "b": ["lficam", "gradcam"], "c": ["gradcam"]}
+    assert result.methods == {
+        "a": ["lficam", "gradcam"],
+        "b": ["lficam", "gradcam"],
+        "c": ["gradcam"],
+    }
     assert result.stability["lficam"]["models"] == ["a", "b"]
     np.testing.assert_allclose(result.stability["lficam"]["matrix"], np.ones((2, 2)))
     gradcam = result.stability["gradcam"]
@@ -102,7 +131,9 @@ def test_same_weights_are_perfectly_stable_and_labels_can_be_explained(shapes, t
     maps = [result.explanations[n]["gradcam"].maps for n in "ac"]
     assert matrix[0, 2] == pytest.approx(metrics.stability_iou(*maps).mean())
     for name in "abc":
-        np.testing.assert_array_equal(result.explanations[name]["gradcam"].class_index, labels)
+        np.testing.assert_array_equal(
+            result.explanations[name]["gradcam"].class_index, labels
+        )
     assert "pointing_game" not in result.metrics["a"]["gradcam"]  # no masks given
 
 
@@ -121,7 +152,10 @@ def test_abn_model_is_evaluated_with_its_own_map():
     assert result.kinds == {model.name: "abn"}
     assert result.methods == {model.name: ["abn"]}
     assert set(result.metrics[model.name]["abn"]) == {
-        "average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"
+        "average_drop",
+        "increase_in_confidence",
+        "deletion_auc",
+        "insertion_auc",
     }
 
 
@@ -129,13 +163,18 @@ def test_method_resolution():
     lficam, baseline = tiny_model("lficam"), tiny_model("baseline")
     assert methods_for(lficam) == ["lficam", "gradcam", "gradcam++", "scorecam"]
     assert methods_for(baseline) == ["gradcam", "gradcam++", "scorecam"]
-    assert methods_for(lficam, ["abn", "scorecam", "native", "lficam"]) == ["scorecam", "lficam"]
+    assert methods_for(lficam, ["abn", "scorecam", "native", "lficam"]) == [
+        "scorecam",
+        "lficam",
+    ]
 
 
 def test_errors(shapes):
     images, labels, masks = shapes
     lficam, baseline = tiny_model("lficam"), tiny_model("baseline")
-    with pytest.raises(ValueError, match="`methods` must include one that applies to model"):
+    with pytest.raises(
+        ValueError, match="`methods` must include one that applies to model"
+    ):
         evaluate([baseline], images, methods=["native"])
     with pytest.raises(ValueError, match="`models` must all take the images' size"):
         evaluate([lficam, tiny_model("lficam", size=48)], images)
@@ -151,5 +190,7 @@ def test_errors(shapes):
         evaluate([lficam], images, target="label")
     with pytest.raises(ValueError, match="`target` must be one of"):
         evaluate([lficam], images, target="true")
-    with pytest.raises(ValueError, match="`model_names` must give each model a distinct name"):
+    with pytest.raises(
+        ValueError, match="`model_names` must give each model a distinct name"
+    ):
         evaluate([lficam, baseline], images, model_names=["x", "x"])

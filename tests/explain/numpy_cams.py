@@ -24,7 +24,9 @@ def tiny_model(activation="softmax", seed=0):
     model = keras.Model(inputs, outputs, name="tiny")
     # Colour-difference filters (columns sum to 0): activations of both signs.
     conv_kernel = rng.normal(0, 0.005, (1, 1, 3, CHANNELS))
-    conv_kernel = (conv_kernel - conv_kernel.mean(axis=2, keepdims=True)).astype("float32")
+    conv_kernel = (conv_kernel - conv_kernel.mean(axis=2, keepdims=True)).astype(
+        "float32"
+    )
     conv_kernel[..., -1] = 0.0  # the last channel is constant: its bias, 0.5
     conv_bias = np.array([0.2, -0.3, 0.1, -0.2, 0.0, 0.5], "float32")
     dense_kernel = rng.normal(0, 2.0, (CHANNELS, CLASSES)).astype("float32")

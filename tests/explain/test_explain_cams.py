@@ -5,8 +5,8 @@ masked images at once)."""
 import keras
 import numpy as np
 import pytest
-
 from explain import numpy_cams as ref
+
 from lficam_tf.explain import GradCAM, GradCAMPlusPlus, ScoreCAM, explain
 
 RNG = np.random.default_rng(1)
@@ -27,7 +27,9 @@ def test_gradcam_equals_hand_computation(tiny):
     target = _predicted(tiny)
     assert result.layer == "pool"  # the last feature map, found automatically
     np.testing.assert_array_equal(result.class_index, target)
-    np.testing.assert_allclose(result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5
+    )
     np.testing.assert_allclose(
         result.probabilities, ref.softmax(ref.logits(tiny, IMAGES)), atol=1e-5
     )
@@ -37,7 +39,9 @@ def test_gradcam_of_a_given_class_per_image(tiny):
     target = np.array([0, 1, 2, 1, 0])
     result = explain(tiny, IMAGES, method="gradcam", class_index=target)
     np.testing.assert_array_equal(result.class_index, target)
-    np.testing.assert_allclose(result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.maps, ref.gradcam(tiny, IMAGES, target), atol=2e-5
+    )
     # Different classes give different maps: the class really is used.
     other = explain(tiny, IMAGES, method="gradcam", class_index=(target + 1) % 3)
     assert np.abs(other.maps - result.maps).max() > 0.1
@@ -45,7 +49,9 @@ def test_gradcam_of_a_given_class_per_image(tiny):
 
 def test_gradcam_explains_logits_not_the_softmax_unless_asked(tiny):
     target = np.array([2, 0, 1, 1, 2])
-    kept = explain(tiny, IMAGES, method="gradcam", class_index=target, strip_softmax=False)
+    kept = explain(
+        tiny, IMAGES, method="gradcam", class_index=target, strip_softmax=False
+    )
     np.testing.assert_allclose(
         kept.maps, ref.gradcam_of_probability(tiny, IMAGES, target), atol=2e-5
     )
@@ -69,7 +75,9 @@ def test_gradcam_plus_plus_equals_hand_computation(tiny):
 def test_scorecam_equals_hand_computation(tiny):
     result = explain(tiny, IMAGES, method="scorecam", chunk_size=3)
     target = _predicted(tiny)
-    np.testing.assert_allclose(result.maps, ref.scorecam(tiny, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.maps, ref.scorecam(tiny, IMAGES, target), atol=2e-5
+    )
 
 
 def test_faster_scorecam_scores_the_top_variance_channels(tiny):
@@ -84,7 +92,9 @@ def test_linear_output_model_needs_no_stripping():
     model = ref.tiny_model(activation=None)
     target = np.array([2, 2, 1, 0, 1])
     result = explain(model, IMAGES, method="gradcam", class_index=target)
-    np.testing.assert_allclose(result.maps, ref.gradcam(model, IMAGES, target), atol=2e-5)
+    np.testing.assert_allclose(
+        result.maps, ref.gradcam(model, IMAGES, target), atol=2e-5
+    )
     np.testing.assert_allclose(
         result.probabilities, ref.softmax(ref.logits(model, IMAGES)), atol=1e-5
     )
@@ -102,7 +112,12 @@ class BatchRecorder(keras.layers.Layer):
     """Identity that records the largest batch, the images and the calls."""
 
     def build(self, input_shape):
-        kwargs = dict(shape=(), dtype="int32", initializer="zeros", trainable=False)
+        kwargs = {
+            "shape": (),
+            "dtype": "int32",
+            "initializer": "zeros",
+            "trainable": False,
+        }
         self.largest = self.add_weight(name="largest", **kwargs)
         self.images = self.add_weight(name="images", **kwargs)
         self.calls = self.add_weight(name="calls", **kwargs)

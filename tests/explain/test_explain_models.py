@@ -5,9 +5,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from explain import numpy_cams as ref
 
 import lficam_tf
-from explain import numpy_cams as ref
 from lficam_tf.explain import explain, get_explainer, scores_model
 
 RNG = np.random.default_rng(0)
@@ -52,9 +52,17 @@ def test_every_method_on_every_head(models, head, eagerly):
     expected_probabilities = ref.softmax(logits.astype("float64"))
     methods = POST_HOC if head == "baseline" else ("native",) + POST_HOC
     for method in methods:
-        result = explain(model, IMAGES, method=method, batch_size=2, top_n=8 if method == "scorecam" else None)
+        result = explain(
+            model,
+            IMAGES,
+            method=method,
+            batch_size=2,
+            top_n=8 if method == "scorecam" else None,
+        )
         _check_format(result, IMAGES, 10)
-        np.testing.assert_allclose(result.probabilities, expected_probabilities, atol=1e-5)
+        np.testing.assert_allclose(
+            result.probabilities, expected_probabilities, atol=1e-5
+        )
         np.testing.assert_array_equal(result.class_index, logits.argmax(-1))
         assert result.method == (head if method == "native" else method)
 
@@ -62,16 +70,28 @@ def test_every_method_on_every_head(models, head, eagerly):
 def test_posthoc_layers_of_our_models(models):
     # LFI-CAM: F' = (1 + A) * F; ABN: the perception branch; baseline: F.
     assert get_explainer(models["lficam"], "gradcam").layer == "residual_attention"
-    assert get_explainer(models["abn"], "gradcam").layer.endswith("perception_stage/stage3_block3_out")
-    assert get_explainer(models["baseline"], "gradcam").layer == "cifar_resnet20/stage3_block3_out"
+    assert get_explainer(models["abn"], "gradcam").layer.endswith(
+        "perception_stage/stage3_block3_out"
+    )
+    assert (
+        get_explainer(models["baseline"], "gradcam").layer
+        == "cifar_resnet20/stage3_block3_out"
+    )
     # The raw features F of the LFI-CAM model on request (nested path).
-    result = explain(models["lficam"], IMAGES[:1], "gradcam", layer="cifar_resnet20/stage3_block3_out")
+    result = explain(
+        models["lficam"],
+        IMAGES[:1],
+        "gradcam",
+        layer="cifar_resnet20/stage3_block3_out",
+    )
     assert result.layer == "cifar_resnet20/stage3_block3_out"
     _check_format(result, IMAGES[:1], 10)
 
 
 @pytest.mark.parametrize("head", ["lficam", "abn"])
-def test_native_map_comes_from_the_same_forward_pass(models, head, monkeypatch, eagerly):
+def test_native_map_comes_from_the_same_forward_pass(
+    models, head, monkeypatch, eagerly
+):
     model = models[head]
     outputs = model(IMAGES)
     attention = outputs["attention"].numpy()[..., 0].astype("float64")
@@ -89,7 +109,9 @@ def test_native_map_comes_from_the_same_forward_pass(models, head, monkeypatch, 
     assert calls == [2, 1]  # one call of the model per batch, nothing else
     np.testing.assert_allclose(result.maps, expected, atol=1e-5)
     np.testing.assert_allclose(
-        result.probabilities, ref.softmax(outputs["logits"].numpy().astype("float64")), atol=1e-5
+        result.probabilities,
+        ref.softmax(outputs["logits"].numpy().astype("float64")),
+        atol=1e-5,
     )
 
 
@@ -125,9 +147,15 @@ def test_nested_keras_applications_and_sequential_models(eagerly):
     images = RNG.uniform(0, 255, (2, 64, 64, 3)).astype("float32")
     inner = _mobilenet()
     inputs = keras.Input((64, 64, 3))
-    wrapped = keras.Model(inputs, inner(keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs)))
+    wrapped = keras.Model(
+        inputs, inner(keras.layers.Rescaling(1 / 127.5, offset=-1)(inputs))
+    )
     sequential = keras.Sequential(
-        [keras.Input((64, 64, 3)), keras.layers.Rescaling(1 / 127.5, offset=-1), _mobilenet()]
+        [
+            keras.Input((64, 64, 3)),
+            keras.layers.Rescaling(1 / 127.5, offset=-1),
+            _mobilenet(),
+        ]
     )
     for model in (wrapped, sequential):
         probabilities = model(images).numpy()
@@ -135,10 +163,14 @@ def test_nested_keras_applications_and_sequential_models(eagerly):
         assert view.stripped_softmax
         # The view returns the logits of the same model: softmax(view) = model.
         np.testing.assert_allclose(
-            ref.softmax(view.model(images).numpy().astype("float64")), probabilities, atol=1e-5
+            ref.softmax(view.model(images).numpy().astype("float64")),
+            probabilities,
+            atol=1e-5,
         )
         for method in POST_HOC:
-            result = explain(model, images, method=method, top_n=16 if method == "scorecam" else None)
+            result = explain(
+                model, images, method=method, top_n=16 if method == "scorecam" else None
+            )
             _check_format(result, images, 5)
             assert result.layer.endswith("/out_relu")  # inside the nested model
             np.testing.assert_allclose(result.probabilities, probabilities, atol=1e-5)
@@ -177,7 +209,9 @@ def test_argument_errors(models):
     lficam, abn, baseline = models["lficam"], models["abn"], models["baseline"]
     with pytest.raises(ValueError, match="`method` must be one of"):
         explain(lficam, IMAGES, method="cam")
-    with pytest.raises(ValueError, match="`method` must be a post-hoc method for this model"):
+    with pytest.raises(
+        ValueError, match="`method` must be a post-hoc method for this model"
+    ):
         explain(baseline, IMAGES)
     with pytest.raises(ValueError, match="`method` must be 'native' or 'abn'"):
         explain(abn, IMAGES, method="lficam")
@@ -185,11 +219,15 @@ def test_argument_errors(models):
         explain(lficam, IMAGES, method="abn")
     with pytest.raises(ValueError, match="`top_n` is a Score-CAM option"):
         explain(lficam, IMAGES, method="gradcam", top_n=3)
-    with pytest.raises(ValueError, match="`layer` and `top_n` are options of the post-hoc"):
+    with pytest.raises(
+        ValueError, match="`layer` and `top_n` are options of the post-hoc"
+    ):
         explain(lficam, IMAGES, layer="residual_attention")
     with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
         explain(lficam, IMAGES, batch_size=0)
-    with pytest.raises(ValueError, match=r"For one image, add a batch axis: images\[None\]"):
+    with pytest.raises(
+        ValueError, match=r"For one image, add a batch axis: images\[None\]"
+    ):
         explain(lficam, IMAGES[0])
     with pytest.raises(ValueError, match="`images` must hold at least one image"):
         explain(lficam, IMAGES[:0])
@@ -211,13 +249,19 @@ def test_model_structure_errors():
     inputs = keras.Input((8, 8, 3))
     features = keras.layers.Conv2D(2, 3)(inputs)
     pooled = keras.layers.GlobalAveragePooling2D()(features)
-    two_outputs = keras.Model(inputs, [keras.layers.Dense(2)(pooled), keras.layers.Dense(3)(pooled)])
-    with pytest.raises(ValueError, match="`model` must return one tensor of class scores"):
+    two_outputs = keras.Model(
+        inputs, [keras.layers.Dense(2)(pooled), keras.layers.Dense(3)(pooled)]
+    )
+    with pytest.raises(
+        ValueError, match="`model` must return one tensor of class scores"
+    ):
         explain(two_outputs, np.zeros((1, 8, 8, 3)), method="gradcam")
     no_logits = keras.Model(inputs, {"scores": keras.layers.Dense(2)(pooled)})
     with pytest.raises(ValueError, match="must have a 'logits' entry"):
         explain(no_logits, np.zeros((1, 8, 8, 3)), method="gradcam")
-    unbuilt = keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.GlobalAveragePooling2D()])
+    unbuilt = keras.Sequential(
+        [keras.layers.Conv2D(2, 3), keras.layers.GlobalAveragePooling2D()]
+    )
     with pytest.raises(ValueError, match="`model` must be built"):
         explain(unbuilt, np.zeros((1, 8, 8, 3)), method="gradcam")
 
