@@ -103,6 +103,8 @@ class BaseCAM:
         self.num_channels = activations.shape[-1]
         self.num_classes = self.scores.model.outputs[0].shape[-1]
         input_shape = tuple(self.feature_model.inputs[0].shape)
+        #: `(height, width)` the model takes; None entries for any size.
+        self.image_size = tuple(input_shape[1:3])
         if None in input_shape[1:3]:
             # A model without a fixed size: one trace per image size.
             self._function = tf.function(self._explain_batch)

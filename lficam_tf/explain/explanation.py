@@ -232,6 +232,13 @@ def explain_with(explainer, images, class_index=None, batch_size=32):
     images = _check_images(images)
     if not len(images):
         raise ValueError("`images` must hold at least one image. Received: 0 images.")
+    size = getattr(explainer, "image_size", None) or (None, None)
+    if any(s is not None and s != i for s, i in zip(size, images.shape[1:3])):
+        raise ValueError(
+            f"`images` must be {size[0]}x{size[1]}, the size this model takes. "
+            f"Received: images.shape={images.shape}. Resize them with "
+            f"keras.ops.image.resize(images, {tuple(size)})."
+        )
     targets = check_class_index(class_index, len(images), explainer.num_classes)
     maps, probabilities, explained = [], [], []
     for start in range(0, len(images), batch_size):

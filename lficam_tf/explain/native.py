@@ -71,6 +71,7 @@ class NativeAttention:
         self.method = kind
         self.num_classes = model.output["logits"].shape[-1]
         shape = tuple(model.inputs[0].shape)
+        self.image_size = tuple(shape[1:3])
         signature = None
         if None not in shape[1:]:
             signature = [

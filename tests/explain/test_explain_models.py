@@ -229,6 +229,14 @@ def test_argument_errors(models):
         ValueError, match=r"For one image, add a batch axis: images\[None\]"
     ):
         explain(lficam, IMAGES[0])
+    with pytest.raises(
+        ValueError, match=r"`images` must be 32x32, the size this model takes"
+    ):
+        explain(lficam, np.zeros((1, 48, 48, 3)), method="gradcam")
+    with pytest.raises(
+        ValueError, match=r"`images` must be 32x32, the size this model takes"
+    ):
+        explain(abn, np.zeros((1, 48, 48, 3)))
     with pytest.raises(ValueError, match="`images` must hold at least one image"):
         explain(lficam, IMAGES[:0])
     with pytest.raises(TypeError, match="`images` must be numeric RGB"):
