@@ -3,7 +3,10 @@
 1. Speed: LFI-CAM's own map (one forward pass) vs Grad-CAM, Grad-CAM++,
    Score-CAM (every channel) and Faster Score-CAM (`top_n` channels), on
    `cifar_resnet20` (32x32, random weights: the cost does not depend on
-   them), all in one process, rounds interleaved (each round runs every
+   them), all in one process. Post-hoc methods explain F' = (1 + A) F (the
+   default layer), whose gradient is the classifier's alone; one extra row
+   explains the backbone's F, whose gradient also runs through the Feature
+   Importance Network. Rounds are interleaved (each round runs every
    method once, in a rotated order) and the median time per batch reported,
    since the machine is shared and noisy. Compare numbers of one run only.
 2. Memory: Score-CAM on a layer of `--channels` channels (default 1024) for
@@ -106,6 +109,9 @@ def measure_speed(args):
     methods = {
         "LFI-CAM (native)": get_explainer(model, "lficam"),
         "Grad-CAM": get_explainer(model, "gradcam"),
+        "Grad-CAM at F (backbone output)": get_explainer(
+            model, "gradcam", layer="cifar_resnet20/stage3_block3_out"
+        ),
         "Grad-CAM++": get_explainer(model, "gradcam++"),
         f"Score-CAM (64 ch, chunk {args.chunk_size})": get_explainer(
             model, "scorecam", chunk_size=args.chunk_size
@@ -131,10 +137,10 @@ def measure_speed(args):
         f"{args.rounds} interleaved rounds, threads {args.threads}, "
         f"device {'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}"
     )
-    print(f"{'method':36s} {'s/batch':>9s} {'maps/s':>9s} {'time vs LFI-CAM':>16s}")
+    print(f"{'method':34s} {'s/batch':>9s} {'maps/s':>9s} {'time vs LFI-CAM':>16s}")
     for name in names:
         t = statistics.median(times[name])
-        print(f"{name:36s} {t:9.4f} {args.batch / t:9.1f} {t / native:15.1f}x")
+        print(f"{name:34s} {t:9.4f} {args.batch / t:9.1f} {t / native:15.1f}x")
 
 
 def measure_memory(args):
