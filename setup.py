@@ -36,6 +36,11 @@ setup(
             "jax[cpu]>=0.4.30",
         ],
     },
-    entry_points={"console_scripts": []},
+    entry_points={
+        "console_scripts": [
+            "lficam-explain = lficam_tf.explain.cli:main",
+            "lficam-eval = lficam_tf.evaluation.cli:main",
+        ]
+    },
     license="MIT",
 )

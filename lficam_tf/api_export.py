@@ -7,6 +7,9 @@ where the symbol is public, and the class is registered with
 files reload without `custom_objects`.
 """
 
+import sys
+import types
+
 import keras
 
 PACKAGE = "lficam_tf"
@@ -39,3 +42,22 @@ def lficam_export(path):
         return symbol
 
     return decorator
+
+
+class _CallableModule(types.ModuleType):
+    """A subpackage that can also be called, like its main function."""
+
+    def __call__(self, *args, **kwargs):
+        return self.__call_target__(*args, **kwargs)
+
+
+def make_module_callable(module_name, function):
+    """Make `lficam_tf.<sub>(...)` call `function`, keeping the subpackage.
+
+    `lficam_tf.explain(model, images)` and `lficam_tf.export(model, dir)` read
+    like functions, while `lficam_tf.explain.GradCAM` stays reachable: binding
+    the function to the package attribute instead would hide the subpackage.
+    """
+    module = sys.modules[module_name]
+    module.__call_target__ = function
+    module.__class__ = _CallableModule

@@ -138,5 +138,5 @@ def feature_model(model, layer, include_output=False):
         functional, clone_function=lambda op: op, call_function=call_function
     )
     features = captured[-1]
-    outputs = [features, _unwrap(clone.outputs)] if include_output else features
+    outputs = [features, clone.output] if include_output else features
     return keras.Model(_unwrap(clone.inputs), outputs, name=f"{model.name}_features")

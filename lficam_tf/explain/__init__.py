@@ -7,15 +7,12 @@ is `lficam_tf.explain.explain(model, images, ...)`, while
 name `lficam_tf.explain` instead would hide the subpackage's attributes).
 
 >>> import numpy as np, lficam_tf
->>> import lficam_tf.explain
 >>> model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
 >>> lficam_tf.explain(model, np.zeros((1, 32, 32, 3))).maps.shape
 (1, 32, 32)
 """
 
-import sys
-import types
-
+from lficam_tf.api_export import make_module_callable
 from lficam_tf.explain.cams import (
     CAM_METHODS,
     BaseCAM,
@@ -65,11 +62,4 @@ __all__ = [
 ]
 
 
-class _CallableModule(types.ModuleType):
-    """The type of this subpackage: calling it calls `explain`."""
-
-    def __call__(self, *args, **kwargs):
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_module_callable(__name__, explain)
