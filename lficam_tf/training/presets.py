@@ -45,7 +45,7 @@ PRESETS = {
         "dataset": "shapes",
         "backbone": "cifar_resnet20",
         "head": "lficam",
-        "epochs": 4,
+        "epochs": 3,
         "batch_size": 64,
         "optimizer": "adamw",
         "learning_rate": 2e-3,

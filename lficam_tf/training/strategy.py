@@ -146,12 +146,13 @@ def select_strategy(devices=None):
                 f"all its GPUs. Received: devices={devices!r}. Drop --devices, or "
                 "unset TF_CONFIG to train on this machine alone."
             )
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _cached(("multi_worker",), tf.distribute.MultiWorkerMirroredStrategy)
 
     gpus = tf.config.list_logical_devices("GPU")
     if devices is None:
         if len(gpus) > 1:
-            return tf.distribute.MirroredStrategy([d.name for d in gpus])
+            names = tuple(d.name for d in gpus)
+            return _cached(("mirrored", names), tf.distribute.MirroredStrategy, names)
         return tf.distribute.get_strategy()
 
     if isinstance(devices, int):
@@ -181,8 +182,22 @@ def select_strategy(devices=None):
                 )
             names.append(keys[key])
     if len(names) == 1:
-        return tf.distribute.OneDeviceStrategy(names[0])
-    return tf.distribute.MirroredStrategy(names)
+        return _cached(("one", names[0]), tf.distribute.OneDeviceStrategy, names[0])
+    names = tuple(names)
+    return _cached(("mirrored", names), tf.distribute.MirroredStrategy, list(names))
+
+
+#: Strategies made in this process, by kind and devices. A process reuses
+#: them: a second MultiWorkerMirroredStrategy cannot be made, and a second
+#: MirroredStrategy over the same devices clashes with the first one's
+#: collective operations (in a notebook that trains twice, say).
+_STRATEGIES = {}
+
+
+def _cached(key, make, *args):
+    if key not in _STRATEGIES:
+        _STRATEGIES[key] = make(*args)
+    return _STRATEGIES[key]
 
 
 def is_multi_worker(strategy):

@@ -62,8 +62,8 @@ def test_every_field_can_be_overridden():
 def test_schedule_override_drops_the_presets_schedule_options():
     config = make_config("cifar", schedule="cosine")
     assert (config.schedule, config.lr_steps) == ("cosine", ())
-    config = make_config("shapes", schedule="step", lr_steps="2,3")
-    assert (config.lr_steps, config.warmup_epochs) == ((2, 3), 0.0)
+    config = make_config("shapes", schedule="step", lr_steps="1,2")
+    assert (config.lr_steps, config.warmup_epochs) == ((1, 2), 0.0)
     # Given explicitly, they still conflict.
     with pytest.raises(ConfigError, match=r"`lr_steps` applies to schedule='step' only"):
         make_config("cifar", schedule="cosine", lr_steps=(150, 225))
@@ -152,7 +152,7 @@ def test_config_type_error():
         ({"lr_steps": "a,b"}, r"`lr_steps` must be a list of epochs"),
         ({"schedule": "constant", "warmup_epochs": 1},
          r"`warmup_epochs` applies to schedule=.cosine. only.*--warmup-epochs 0"),
-        ({"warmup_epochs": 4}, r"`warmup_epochs` must be below epochs=4"),
+        ({"warmup_epochs": 3}, r"`warmup_epochs` must be below epochs=3"),
         ({"optimizer": "adam", "momentum": 0.8},
          r"`momentum` applies to optimizer='sgd' only.*Drop --momentum"),
         ({"preset": "mnist"}, r"Unknown preset 'mnist'\. `preset` must be one of"),

@@ -95,7 +95,7 @@ def test_refuses_an_unfinished_run_of_another_config(tmp_path):
     _start(tmp_path / "run", config.replace(epochs=7))
     with pytest.raises(
         ConfigError,
-        match=r"another configuration \(epochs: 7 in the folder, 4 now\).*--resume",
+        match=r"another configuration \(epochs: 7 in the folder, 3 now\).*--resume",
     ):
         choose_run_dir(config)
 

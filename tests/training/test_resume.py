@@ -1,0 +1,90 @@
+"""`kill -9` in the middle of a run, then the same command: it resumes from
+the last epoch's checkpoint and finishes."""
+
+import csv
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import pytest
+
+import lficam_tf  # noqa: F401  (registers the model classes for load_model)
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+ARGS = ["--num-train", "256", "--num-test", "32", "--epochs", "4", "--batch-size", "32",
+        "--image-size", "32", "--verbose", "2", "--attention-images", "4"]
+STEPS_PER_EPOCH = 256 // 32
+
+
+def _command():
+    return [sys.executable, str(REPO / "train_tf.py"), *ARGS]
+
+
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(REPO))
+
+
+def _completed_epoch(runs):
+    for path in runs.glob("*/checkpoints/training_metadata.json"):
+        try:
+            return json.loads(path.read_text())["epoch"]
+        except (ValueError, KeyError):  # being written
+            return None
+    return None
+
+
+@pytest.mark.slow
+def test_sigkill_then_same_command_resumes(tmp_path):
+    runs = tmp_path / "runs"
+    first = subprocess.Popen(
+        _command(), cwd=tmp_path, env=_env(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.monotonic() + 500
+    try:
+        while (_completed_epoch(runs) or 0) < 1:
+            assert first.poll() is None, f"finished before the kill: {first.stderr.read()[-2000:]}"
+            assert time.monotonic() < deadline, "no checkpoint after 500 s"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.stderr.close()
+    assert first.returncode == -signal.SIGKILL
+
+    (run,) = list(runs.iterdir())
+    killed_at = _completed_epoch(runs)
+    assert 1 <= killed_at < 4
+    # Killed: clearly unfinished, nothing of the final outputs.
+    assert (run / "config.json").is_file()
+    for name in ("metrics.json", "model.keras", "serving", "attention.png"):
+        assert not (run / name).exists(), name
+
+    second = subprocess.run(
+        _command(), cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=600
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert f"Resuming the unfinished run in runs/{run.name}" in second.stdout
+    assert f"{killed_at} of 4 epochs done" in second.stdout
+    # Keras starts counting at the first epoch not done.
+    assert f"Epoch {killed_at + 1}/4" in second.stdout
+    assert "Epoch 1/4" not in second.stdout
+    assert list(runs.iterdir()) == [run]  # no second folder
+
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs"] == 4
+    epochs = [int(row["epoch"]) for row in csv.DictReader(open(run / "training_log.csv"))]
+    # At most the epoch in flight at the kill is logged twice.
+    assert sorted(set(epochs)) == [0, 1, 2, 3] and len(epochs) <= 5
+    # The optimizer state came back with the weights: its step counter (which
+    # also drives the learning-rate schedule) counts every epoch's steps.
+    model = keras.models.load_model(run / "model.keras")
+    assert int(model.optimizer.iterations.numpy()) == 4 * STEPS_PER_EPOCH
+    assert not (run / "checkpoints").exists()
