@@ -16,7 +16,7 @@ from lficam_tf.data.tfds_data import is_tfds_name, load_tfds
 #: The built-in datasets, generated in code.
 BUILTIN_DATASETS = ("shapes",)
 #: Default sizes of the built-in "shapes" splits.
-SHAPES_NUM_TRAIN = 10_000
+SHAPES_NUM_TRAIN = 12_000
 SHAPES_NUM_TEST = 2_000
 
 _TFDS_EXAMPLES = ("cifar10", "cifar100", "stl10", "cats_vs_dogs", "imagenette", "imagenet2012")
@@ -120,7 +120,7 @@ def load_data(
 
     - `"shapes"`: the built-in dataset, generated in code
       (`lficam_tf.data.generate_shapes`): 6 classes, 64x64 images by
-      default, 10,000 train and 2,000 test images by default, with the
+      default, 12,000 train and 2,000 test images by default, with the
       objects' masks in `bundle.test_masks`.
     - a TFDS name (`"cifar10"`, `"cifar100"`, `"stl10"`, `"cats_vs_dogs"`,
       `"imagenette"`, `"imagenet2012"` or any other image classification
@@ -151,7 +151,7 @@ def load_data(
             file order. Defaults to `0`.
         num_train: int or None. Use at most this many training images (the
             first ones; "shapes": generate this many). Defaults to `None`
-            (all; 10,000 for "shapes").
+            (all; 12,000 for "shapes").
         num_test: int or None. The same for the test split. Defaults to
             `None` (all; 2,000 for "shapes").
         check_images: `"header"`, `"decode"` or `"none"`. Image folders

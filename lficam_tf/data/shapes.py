@@ -26,7 +26,7 @@ _BLOCK = 256
 _SPLITS = {"train": 0, "validation": 1, "test": 2}
 
 # Object scale: the shape's radius as a fraction of the shorter image side.
-_RADIUS = (0.19, 0.29)
+_RADIUS = (0.21, 0.31)
 # Every shape fits in a circle of this many radii (star tips, square corners).
 _EXTENT = 1.16
 _NUM_LINES, _NUM_DOTS, _NUM_BLOBS = 3, 5, 2
@@ -88,9 +88,9 @@ def _background(rng, b, yy, xx, height, width):
     wave = np.sin(
         (2 * np.pi * freq) * (xx * np.cos(direction) + yy * np.sin(direction)) + phase
     )
-    amplitude = rng.uniform(6.0, 24.0, (b, 1, 1, 3)).astype(np.float32)
+    amplitude = rng.uniform(5.0, 18.0, (b, 1, 1, 3)).astype(np.float32)
     # Uniform pixel noise in [-noise, noise].
-    noise = rng.uniform(4.0, 18.0, (b, 1, 1, 1)).astype(np.float32)
+    noise = rng.uniform(3.0, 14.0, (b, 1, 1, 1)).astype(np.float32)
     image = rng.random((b, height, width, 3), dtype=np.float32)
     image *= 2 * noise
     image -= noise
@@ -128,7 +128,7 @@ def _distractors(rng, b, yy, xx, height, width, reference):
     # Elongated blobs (axis ratio at most 0.35: never a circle or a square).
     cy = rng.uniform(0.0, height, (b, _NUM_BLOBS, 1, 1)).astype(f32)
     cx = rng.uniform(0.0, width, (b, _NUM_BLOBS, 1, 1)).astype(f32)
-    major = rng.uniform(0.08, 0.17, (b, _NUM_BLOBS, 1, 1)).astype(f32) * side
+    major = rng.uniform(0.06, 0.13, (b, _NUM_BLOBS, 1, 1)).astype(f32) * side
     minor = major * rng.uniform(0.15, 0.35, (b, _NUM_BLOBS, 1, 1)).astype(f32)
     angle = rng.uniform(0.0, np.pi, (b, _NUM_BLOBS, 1, 1)).astype(f32)
     u = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
@@ -171,7 +171,7 @@ def _object_masks(labels, u, v):
         return ((au <= 0.3) & (av <= 1.05)) | ((av <= 0.3) & (au <= 1.05))
 
     def star(u, v):
-        return _star(np.hypot(u, v), np.arctan2(v, u), 5, 1.16, 0.5)
+        return _star(np.hypot(u, v), np.arctan2(v, u), 5, 1.16, 0.42)
 
     def ring(u, v):
         rho2 = u * u + v * v
@@ -207,7 +207,7 @@ def _block(seed, split, index, b, height, width):
 
     side = min(height, width)
     radius = rng.uniform(*_RADIUS, (b, 1, 1)).astype(np.float32) * side
-    margin = _EXTENT * radius
+    margin = _EXTENT * radius + 1.0  # at least one background pixel around
     cy = margin + rng.random((b, 1, 1), np.float32) * (height - 2 * margin)
     cx = margin + rng.random((b, 1, 1), np.float32) * (width - 2 * margin)
     angle = rng.uniform(0.0, 2 * np.pi, (b, 1, 1)).astype(np.float32)
@@ -227,14 +227,16 @@ def generate_shapes(num_images, image_size=SHAPES_IMAGE_SIZE, seed=0, split="tra
 
     Each image holds one object, a circle, square, triangle, cross, star or
     ring (`SHAPES_CLASS_NAMES`, in label order) at a random position, scale
-    (radius 16% to 27% of the shorter side), rotation and saturated colour,
+    (radius 21% to 31% of the shorter side), rotation and saturated colour,
     drawn over a cluttered background: a low-saturation colour gradient, a
-    sinusoidal texture, Gaussian pixel noise, and distractors that are no
-    class shape (up to 4 thin lines, 6 small dots and 2 elongated blobs) in
-    colours from the object's own distribution. The object is drawn last and
+    sinusoidal texture, uniform pixel noise, and distractors that are no
+    class shape (up to 3 thin lines, 5 small dots and 2 elongated blobs) in
+    colours from the object's own distribution, so that neither colour nor
+    saturation singles the object out: its shape does. The object is drawn last and
     flat, so its mask is exactly the pixels of its colour that it covers.
     Labels are balanced: each block of 256 images holds every class equally
-    often (up to one image), in random order.
+    often (up to one image), in random order. The object covers 5% to 30%
+    of the image (about 15% on average).
 
     Generation is deterministic: the same `seed`, `split` and `image_size`
     give the same arrays, and the first `n` images do not depend on
