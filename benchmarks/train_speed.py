@@ -1,4 +1,8 @@
-"""Training speed: the model's training images/s and the input pipeline's images/s.
+"""Training speed of a model: training images/s under TensorFlow thread settings.
+
+Used to choose the default recipe (`--preset shapes`) and the default thread
+pools of `lficam_tf.training` (`threads="auto"`). The input pipeline's own
+speed against the model's is measured by `benchmarks/input_pipeline.py`.
 
 Prints one line per measurement. Every model measurement runs in a fresh
 subprocess, because TensorFlow's thread pools can only be set before its
@@ -9,8 +13,6 @@ from one run of this script only.
     python benchmarks/train_speed.py                      # default model, thread settings
     python benchmarks/train_speed.py --models cifar_resnet20@64 cifar_resnet20@64:fin_width=32
     python benchmarks/train_speed.py --threads default 1,2 2,2 --repeats 3
-    python benchmarks/train_speed.py --pipeline shapes    # input pipeline alone
-    python benchmarks/train_speed.py --pipeline ../shared/data/cifar10_jpeg_test.tar.gz
 
 A model is `backbone@size[:option=value,...]` with options of
 `lficam_tf.build_model` (head, fin_width, fin_depth, stem_stride).
@@ -91,33 +93,6 @@ def _run_child(model, threads, args):
     return json.loads(out.stdout.strip().splitlines()[-1])["images_per_second"]
 
 
-def _measure_pipeline(source, args):
-    """Images/s of the training input pipeline alone (decode, augment, batch)."""
-    from lficam_tf.data import build_pipeline, load_data
-
-    bundle = load_data(source, seed=0)
-    size = bundle.image_shape[:2] if bundle.image_shape else (32, 32)
-    results = {}
-    for augmentation in (None, "cifar"):
-        pipeline = build_pipeline(
-            bundle.train,
-            args.batch_size,
-            training=True,
-            image_size=size,
-            augmentation=augmentation,
-        )
-        iterator = iter(pipeline.repeat())
-        for _ in range(args.warmup_steps + 20):  # fills the cache, warms up
-            next(iterator)
-        start = time.perf_counter()
-        count = 0
-        for _ in range(args.steps * 5):
-            images, _ = next(iterator)
-            count += int(images.shape[0])
-        results[augmentation or "none"] = count / (time.perf_counter() - start)
-    return bundle.name, size, results
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="+", default=["cifar_resnet20@64"])
@@ -127,26 +102,12 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup-steps", type=int, default=5)
     parser.add_argument("--jit", action="store_true", help="XLA-compile the step")
-    parser.add_argument(
-        "--pipeline",
-        nargs="*",
-        help="measure the input pipeline alone on these data sources instead",
-    )
     parser.add_argument("--child-model", help=argparse.SUPPRESS)
     parser.add_argument("--child-threads", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child_model:
         _measure_model(args)
-        return
-    if args.pipeline is not None:
-        for source in args.pipeline or ["shapes"]:
-            name, size, results = _measure_pipeline(source, args)
-            for augmentation, rate in results.items():
-                print(
-                    f"pipeline {name} {size[0]}x{size[1]} augmentation={augmentation}"
-                    f" batch={args.batch_size}: {rate:8.0f} img/s"
-                )
         return
 
     rates = {(m, t): [] for m in args.models for t in args.threads}
