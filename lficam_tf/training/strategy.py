@@ -45,7 +45,8 @@ def configure_threads(threads="auto"):
     """Set TensorFlow's inter-op / intra-op thread pools.
 
     Must run before TensorFlow executes its first operation; later, the pools
-    are fixed and a warning says so (the run goes on with them).
+    are fixed and the run goes on with them (with a warning if sizes were
+    asked for explicitly).
 
     Args:
         threads: `"auto"`, `"tf"` or `"INTER,INTRA"`; see `TrainConfig.threads`.
@@ -61,7 +62,9 @@ def configure_threads(threads="auto"):
             tf.config.threading.set_intra_op_parallelism_threads(wanted[1])
         except RuntimeError:
             current = _current_threads()
-            if current != wanted:
+            # "auto" is best effort (a notebook that used TensorFlow before
+            # train()); sizes asked for explicitly are worth a warning.
+            if current != wanted and threads != "auto":
                 warnings.warn(
                     f"TensorFlow's thread pools are already fixed at "
                     f"inter={current[0]}, intra={current[1]} (TensorFlow ran before "

@@ -2,6 +2,7 @@
 runs are in test_distributed.py)."""
 
 import json
+import warnings
 
 import pytest
 import tensorflow as tf
@@ -90,3 +91,7 @@ def test_threads():
     current = configure_threads("tf")
     with pytest.warns(UserWarning, match=r"thread pools are already fixed"):
         assert configure_threads(f"{current[0] + 1},{current[1] + 1}") == current
+    # "auto" is best effort: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert configure_threads("auto") == current
