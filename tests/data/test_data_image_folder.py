@@ -79,7 +79,6 @@ def test_jpeg_grey_and_varying_sizes(tmp_path):
     assert x.shape == (2, 16, 16, 3)
 
 
-@pytest.mark.slow
 def test_shared_cifar10_test_split(cifar10_test_folder, tmp_path):
     # The shared archive holds the test split only: use it for both splits.
     for split in ("train", "test"):
