@@ -11,7 +11,7 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from lficam_tf.training.cli import main  # noqa: E402
+from lficam_tf.training.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

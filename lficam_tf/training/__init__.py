@@ -21,8 +21,8 @@ from lficam_tf.training.strategy import configure_threads, select_strategy
 from lficam_tf.training.trainer import TrainResult, make_config, train
 
 __all__ = [
-    "ConfigError",
     "PRESETS",
+    "ConfigError",
     "TrainConfig",
     "TrainResult",
     "configure_threads",

@@ -43,7 +43,9 @@ def accuracy_key(logs, validation=True):
 def map_method(model):
     """`"native"` for models with their own map, else Grad-CAM."""
     outputs = model.output
-    return "native" if isinstance(outputs, dict) and "attention" in outputs else "gradcam"
+    return (
+        "native" if isinstance(outputs, dict) and "attention" in outputs else "gradcam"
+    )
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):
@@ -67,7 +69,8 @@ class BestModelCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         try:
-            state = json.loads(open(self.state_path).read())
+            with open(self.state_path) as file:
+                state = json.load(file)
         except FileNotFoundError:
             return
         self.best_accuracy = state["best_accuracy"]
@@ -85,9 +88,7 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             atomic_save_model(self.model, self.model_path)
             atomic_write_text(
                 self.state_path,
-                json.dumps(
-                    {"best_accuracy": value, "best_epoch": epoch + 1}, indent=2
-                ),
+                json.dumps({"best_accuracy": value, "best_epoch": epoch + 1}, indent=2),
             )
 
 

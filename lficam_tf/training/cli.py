@@ -10,6 +10,7 @@ status 2, without a traceback (`--traceback` shows it).
 import argparse
 import dataclasses
 import sys
+import types
 import typing
 
 from lficam_tf.training.config import (
@@ -51,8 +52,9 @@ attention.png and metrics.json (last). Rerunning a killed command resumes it.
 
 
 def _optional(annotation):
-    return typing.get_origin(annotation) is typing.Union and type(None) in typing.get_args(
-        annotation
+    """Whether a field's type admits None (`X | None`)."""
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and (
+        type(None) in typing.get_args(annotation)
     )
 
 
@@ -97,8 +99,12 @@ def build_parser():
     groups = {}
     for title in ("data", "model", "optimisation", "run"):
         groups[title] = parser.add_argument_group(title)
-    order = {"dataset": "data", "backbone": "model", "epochs": "optimisation",
-             "preset": "run"}
+    order = {
+        "dataset": "data",
+        "backbone": "model",
+        "epochs": "optimisation",
+        "preset": "run",
+    }
     group = groups["data"]
     for field in dataclasses.fields(TrainConfig):
         group = groups.get(order.get(field.name), None) or group
@@ -116,10 +122,15 @@ def build_parser():
                 flag, action=argparse.BooleanOptionalAction, help=help_text
             )
         elif field.name in _CHOICES:
-            choices = list(_CHOICES[field.name]) + (["none"] if _optional(field.type) else [])
+            choices = list(_CHOICES[field.name]) + (
+                ["none"] if _optional(field.type) else []
+            )
             group.add_argument(
-                flag, type=_converter(field), choices=[None if c == "none" else c for c in choices],
-                metavar="{" + ",".join(choices) + "}", help=help_text,
+                flag,
+                type=_converter(field),
+                choices=[None if c == "none" else c for c in choices],
+                metavar="{" + ",".join(choices) + "}",
+                help=help_text,
             )
         else:
             group.add_argument(

@@ -13,7 +13,6 @@ import dataclasses
 import difflib
 import json
 import numbers
-from typing import Optional, Union
 
 from lficam_tf.api_export import lficam_export
 
@@ -76,18 +75,18 @@ class TrainConfig:
         "cats_vs_dogs, imagenette, imagenet2012, ...) read from --data-dir, or "
         "the path of an image folder with train/<class>/* and test/<class>/*",
     )
-    data_dir: Optional[str] = _field(
+    data_dir: str | None = _field(
         None, "TFDS data folder (TFDS datasets only; never downloads)"
     )
-    image_size: Optional[tuple] = _field(
+    image_size: tuple | None = _field(
         None,
         "model input size, 'S' or 'HxW' (default: the dataset's own size; "
         "needed when image sizes vary)",
     )
-    num_train: Optional[int] = _field(
+    num_train: int | None = _field(
         None, "use at most this many training images ('shapes': generate this many)"
     )
-    num_test: Optional[int] = _field(
+    num_test: int | None = _field(
         None, "use at most this many test images ('shapes': generate this many)"
     )
     augmentation: str = _field(
@@ -106,14 +105,14 @@ class TrainConfig:
     head: str = _field(
         "lficam", "'lficam', 'abn' (Attention Branch Network) or 'baseline'"
     )
-    weights: Optional[str] = _field(
+    weights: str | None = _field(
         None, "backbone weights: 'imagenet' or a weights file (default: random)"
     )
     fin_depth: int = _field(4, "Feature Importance Network depth (conv-BN units)")
-    fin_width: Optional[int] = _field(
+    fin_width: int | None = _field(
         None, "FIN hidden width (default: the feature channels, the paper's)"
     )
-    stem_stride: Optional[int] = _field(
+    stem_stride: int | None = _field(
         None, "resnet18/34 stem stride: 2 (7x7 maps at 224) or 1 (14x14)"
     )
 
@@ -133,7 +132,7 @@ class TrainConfig:
     warmup_epochs: float = _field(
         0.0, "cosine schedule: linear warm-up from 0 over this many epochs"
     )
-    momentum: Optional[float] = _field(None, "SGD momentum (default: 0.9)")
+    momentum: float | None = _field(None, "SGD momentum (default: 0.9)")
     weight_decay: float = _field(
         1e-4, "decoupled weight decay (Keras' optimizer `weight_decay`)"
     )
@@ -143,21 +142,21 @@ class TrainConfig:
     preset: str = _field(
         "shapes", "the recipe the other defaults come from (see --list-presets)"
     )
-    output_dir: Optional[str] = _field(
+    output_dir: str | None = _field(
         None, "output folder (default: a fresh runs/<preset>-<time> folder)"
     )
-    devices: Optional[Union[int, tuple]] = _field(
+    devices: int | tuple | None = _field(
         None,
         "number of devices (GPUs, else CPUs) or a comma-separated device list, "
         "e.g. '2' or '/gpu:0,/gpu:1'; default: every GPU (MirroredStrategy "
         "when there are several), or TF_CONFIG's workers",
     )
-    sync_batchnorm: Optional[bool] = _field(
+    sync_batchnorm: bool | None = _field(
         None,
         "batch statistics over all replicas (default: on with several "
         "replicas, so that replicas stay identical)",
     )
-    mixed_precision: Optional[str] = _field(
+    mixed_precision: str | None = _field(
         None, "'float16' or 'bfloat16' mixed precision (default: float32)"
     )
     jit_compile: bool = _field(False, "XLA-compile the training step")
@@ -171,8 +170,9 @@ class TrainConfig:
         16, "fixed test images shown in attention.png and TensorBoard each epoch"
     )
     serving_version: int = _field(1, "version folder of the TF Serving export")
-    verbose: Union[str, int] = _field(
-        "auto", "Keras progress output: 'auto', 0 (silent), 1 (bar), 2 (a line per epoch)"
+    verbose: str | int = _field(
+        "auto",
+        "Keras progress output: 'auto', 0 (silent), 1 (bar), 2 (a line per epoch)",
     )
 
     def __post_init__(self):
@@ -276,8 +276,7 @@ def check_field_names(values):
             close = difflib.get_close_matches(key, names, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"Unknown training option {key!r}.{hint} Options: "
-                f"{', '.join(names)}."
+                f"Unknown training option {key!r}.{hint} Options: {', '.join(names)}."
             )
 
 
@@ -310,7 +309,11 @@ def parse_image_size(value):
         if all(p.strip().isdigit() for p in parts) and len(parts) in (1, 2):
             sizes = [int(p) for p in parts]
             return (sizes[0], sizes[-1])
-    elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(map(_is_int, value))
+    ):
         return (int(value[0]), int(value[1]))
     raise ConfigError(
         "`image_size` must be a size 'S' or 'HxW' (e.g. 64 or '224x224'). "
@@ -327,7 +330,11 @@ def parse_devices(value):
         if text.isdigit():
             return int(text)
         value = [d for d in (p.strip() for p in text.split(",")) if d]
-    if isinstance(value, (tuple, list)) and value and all(isinstance(d, str) for d in value):
+    if (
+        isinstance(value, (tuple, list))
+        and value
+        and all(isinstance(d, str) for d in value)
+    ):
         return tuple(value)
     raise ConfigError(
         "`devices` must be a number of devices or a list of device names such "
@@ -350,8 +357,15 @@ def _normalize(config):
         _set(config, "lr_steps", tuple(steps))
     if isinstance(config.verbose, str) and config.verbose.isdigit():
         _set(config, "verbose", int(config.verbose))
-    for name in ("learning_rate", "lr_decay", "warmup_epochs", "momentum",
-                 "weight_decay", "mixup", "cutmix"):
+    for name in (
+        "learning_rate",
+        "lr_decay",
+        "warmup_epochs",
+        "momentum",
+        "weight_decay",
+        "mixup",
+        "cutmix",
+    ):
         value = getattr(config, name)
         if _is_number(value):
             _set(config, name, float(value))
@@ -387,18 +401,24 @@ def _number(config, name, low=0.0, high=None, open_low=False):
         bound = f"> {low}" if open_low else f">= {low}"
         if high is not None:
             bound += f" and <= {high}"
-        raise ConfigError(f"`{name}` must be a number {bound}. Received: {name}={value!r}")
+        raise ConfigError(
+            f"`{name}` must be a number {bound}. Received: {name}={value!r}"
+        )
 
 
 def _validate(config):
     for name in ("dataset", "backbone", "preset"):
         value = getattr(config, name)
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"`{name}` must be a non-empty str. Received: {name}={value!r}")
+            raise ConfigError(
+                f"`{name}` must be a non-empty str. Received: {name}={value!r}"
+            )
     for name in ("data_dir", "weights", "output_dir"):
         value = getattr(config, name)
         if value is not None and not isinstance(value, str):
-            raise ConfigError(f"`{name}` must be a str or None. Received: {name}={value!r}")
+            raise ConfigError(
+                f"`{name}` must be a str or None. Received: {name}={value!r}"
+            )
     _choice(config, "augmentation", AUGMENTATIONS)
     _choice(config, "head", HEADS)
     _choice(config, "optimizer", OPTIMIZERS)
@@ -465,7 +485,9 @@ def _validate_devices(devices):
     if devices is None:
         return
     if _is_int(devices) and devices < 1:
-        raise ConfigError(f"`devices` must be at least 1. Received: devices={devices!r}")
+        raise ConfigError(
+            f"`devices` must be at least 1. Received: devices={devices!r}"
+        )
     if isinstance(devices, tuple) and len(set(devices)) != len(devices):
         raise ConfigError(
             f"`devices` must not repeat a device. Received: devices={','.join(devices)}"
@@ -485,7 +507,11 @@ def _validate_schedule(config):
                 "schedule='step' needs the epochs of its steps. Pass --lr-steps, "
                 "e.g. --lr-steps 150,225, or use --schedule cosine."
             )
-        if list(steps) != sorted(set(steps)) or steps[0] < 1 or steps[-1] >= config.epochs:
+        if (
+            list(steps) != sorted(set(steps))
+            or steps[0] < 1
+            or steps[-1] >= config.epochs
+        ):
             raise ConfigError(
                 "`lr_steps` must be increasing epochs between 1 and epochs - 1 "
                 f"= {config.epochs - 1}, or the steps never happen. Received: "

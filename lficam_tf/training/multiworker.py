@@ -22,10 +22,9 @@ drift apart per worker); `tests/training/test_distributed.py` checks that
 two workers end with the same weights.
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
-
-import keras
 
 
 def distribute_by_data(dataset):
@@ -63,12 +62,17 @@ def evaluate_locally(model, dataset, losses, accuracy_name):
     def step(images, labels):
         outputs = model(images, training=False)
         loss = tf.add_n(
-            [tf.cast(fn(labels, outputs[name]), tf.float32) for name, fn in losses.items()]
+            [
+                tf.cast(fn(labels, outputs[name]), tf.float32)
+                for name, fn in losses.items()
+            ]
         )
         predicted = tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
         if labels.shape.rank == 2:
             labels = tf.argmax(labels, axis=-1, output_type=tf.int32)
-        correct = tf.reduce_sum(tf.cast(predicted == tf.cast(labels, tf.int32), tf.float32))
+        correct = tf.reduce_sum(
+            tf.cast(predicted == tf.cast(labels, tf.int32), tf.float32)
+        )
         count = tf.cast(tf.shape(images)[0], tf.float32)
         return loss * count, correct, count
 

@@ -136,7 +136,7 @@ class RunLock:
         if fcntl is None:
             return self
         self.run_dir.path.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.run_dir.lock, "a+")
+        self._file = open(self.run_dir.lock, "a+")  # noqa: SIM115 (held until release)
         try:
             fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

@@ -99,8 +99,8 @@ def cluster_from_tf_config(environ=None):
         task_type, task_index = task["type"], int(task["index"])
     except (ValueError, KeyError, TypeError, AttributeError):
         raise ConfigError(
-            "TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [\"host1:port\", "
-            "\"host2:port\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}}. "
+            'TF_CONFIG must be JSON like {"cluster": {"worker": ["host1:port", '
+            '"host2:port"]}, "task": {"type": "worker", "index": 0}}. '
             f"Received: TF_CONFIG={text!r}"
         ) from None
     workers = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
@@ -215,6 +215,8 @@ def is_chief(strategy):
     task_type, task_id = resolver.task_type, resolver.task_id
     if task_type == "chief":
         return True
-    return task_type == "worker" and task_id == 0 and "chief" not in (
-        resolver.cluster_spec().as_dict()
+    return (
+        task_type == "worker"
+        and task_id == 0
+        and "chief" not in (resolver.cluster_spec().as_dict())
     )

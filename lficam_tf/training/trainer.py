@@ -121,7 +121,7 @@ def make_optimizer(config, steps_per_epoch):
     """The optimizer and learning-rate schedule of `config`."""
     lr = config.learning_rate
     total = config.epochs * steps_per_epoch
-    warmup = int(round(config.warmup_epochs * steps_per_epoch))
+    warmup = round(config.warmup_epochs * steps_per_epoch)
     if config.schedule == "cosine":
         if warmup:
             rate = keras.optimizers.schedules.CosineDecay(
@@ -211,7 +211,9 @@ def _check_compatible(config, strategy):
 
 
 def _check_model_options(config):
-    if config.head != "lficam" and (config.fin_width is not None or config.fin_depth != 4):
+    if config.head != "lficam" and (
+        config.fin_width is not None or config.fin_depth != 4
+    ):
         raise ConfigError(
             f"`fin_width` and `fin_depth` apply to head='lficam' only. Received: "
             f"head={config.head!r}, fin_width={config.fin_width!r}, "
@@ -292,7 +294,9 @@ def train(config=None, *, resume=None, **overrides):
 
 
 def _load(config):
-    geometric = config.augmentation == "imagenet" and config.dataset not in BUILTIN_DATASETS
+    geometric = (
+        config.augmentation == "imagenet" and config.dataset not in BUILTIN_DATASETS
+    )
     return load_data(
         config.dataset,
         data_dir=config.data_dir,
@@ -325,7 +329,9 @@ def _train(config, strategy, run, resumed, chief, start):
             fin_width=config.fin_width,
             stem_stride=config.stem_stride,
         )
-    sync_bn = config.sync_batchnorm if config.sync_batchnorm is not None else replicas > 1
+    sync_bn = (
+        config.sync_batchnorm if config.sync_batchnorm is not None else replicas > 1
+    )
     if sync_bn:
         synchronize_batchnorm(model)
 
@@ -546,15 +552,22 @@ def evaluate_maps(model, test_data, masks=None, keep=16):
         if count < keep:
             take = keep - count
             kept.append(
-                (images[:take], maps[:take], predictions[:take], labels[:take],
-                 probabilities[:take])
+                (
+                    images[:take],
+                    maps[:take],
+                    predictions[:take],
+                    labels[:take],
+                    probabilities[:take],
+                )
             )
         correct += int(np.sum(predictions == labels))
         count += len(images)
     shown = tuple(np.concatenate(parts) for parts in zip(*kept)) if kept else None
     return {
         "test_accuracy": correct / count,
-        "energy_pointing_game": float(np.mean(np.concatenate(energies))) if energies else None,
+        "energy_pointing_game": float(np.mean(np.concatenate(energies)))
+        if energies
+        else None,
         "mask_fraction": float(np.mean(masks[:count])) if masks is not None else None,
         "map_method": explainer.method,
         "shown": shown,
@@ -573,7 +586,9 @@ def save_attention_figure(path, shown, class_names, method):
         figure.savefig(tmp, dpi=110)
 
 
-def finish_run(model, config, bundle, test_data, run, best, throughput, start, replicas=1):
+def finish_run(
+    model, config, bundle, test_data, run, best, throughput, start, replicas=1
+):
     """Evaluate, write the final files (metrics.json last), drop the checkpoint."""
     size = tuple(model.inputs[0].shape[1:3])
     # Masks are only meaningful where evaluation keeps the geometry.
@@ -588,8 +603,12 @@ def finish_run(model, config, bundle, test_data, run, best, throughput, start, r
     version_dir = run.serving / str(config.serving_version)
     if version_dir.exists():  # Left by this run before it was interrupted.
         shutil.rmtree(version_dir)
-    export(model, run.serving, version=config.serving_version,
-           class_names=list(bundle.class_names))
+    export(
+        model,
+        run.serving,
+        version=config.serving_version,
+        class_names=list(bundle.class_names),
+    )
 
     epg, fraction = result["energy_pointing_game"], result["mask_fraction"]
     metrics = {
@@ -635,7 +654,9 @@ def summary_text(metrics, run):
             f"{metrics['energy_pointing_game_over_mask_fraction']:.2f}x)"
         )
     if metrics["train_images_per_second"]:
-        lines.append(f"training speed {metrics['train_images_per_second']:.0f} images/s")
+        lines.append(
+            f"training speed {metrics['train_images_per_second']:.0f} images/s"
+        )
     lines.append(f"wall time {metrics['wall_seconds']:.0f} s")
     lines.append(
         f"wrote {run.path}: model.keras, best.keras, serving/, attention.png, "

@@ -16,25 +16,25 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import numpy as np
+import tensorflow as tf
 
 #: A tiny, deterministic job: plain SGD, no augmentation, whole batches only.
-SMALL = dict(
-    num_train=64,
-    num_test=16,
-    image_size=32,
-    epochs=2,
-    batch_size=16,
-    optimizer="sgd",
-    momentum=0.0,
-    learning_rate=0.001,
-    schedule="constant",
-    warmup_epochs=0.0,
-    attention_images=2,
-    verbose=0,
-    threads="tf",
-)
+SMALL = {
+    "num_train": 64,
+    "num_test": 16,
+    "image_size": 32,
+    "epochs": 2,
+    "batch_size": 16,
+    "optimizer": "sgd",
+    "momentum": 0.0,
+    "learning_rate": 0.001,
+    "schedule": "constant",
+    "warmup_epochs": 0.0,
+    "attention_images": 2,
+    "verbose": 0,
+    "threads": "tf",
+}
 
 
 def save(result, out, name):

@@ -29,13 +29,34 @@ def test_help_documents_every_flag():
 
 
 def test_print_config_applies_flags_over_the_preset(capsys):
-    assert main(["--print-config", "--preset", "cifar", "--epochs", "30",
-                 "--head", "abn", "--randaugment", "--devices", "/gpu:0,/gpu:1",
-                 "--fin-width", "none", "--image-size", "40x32"]) == 0
+    assert (
+        main(
+            [
+                "--print-config",
+                "--preset",
+                "cifar",
+                "--epochs",
+                "30",
+                "--head",
+                "abn",
+                "--randaugment",
+                "--devices",
+                "/gpu:0,/gpu:1",
+                "--fin-width",
+                "none",
+                "--image-size",
+                "40x32",
+            ]
+        )
+        == 0
+    )
     config = json.loads(capsys.readouterr().out)
     assert config["epochs"] == 30 and config["lr_steps"] == [15, 22]
     assert config["head"] == "abn" and config["randaugment"] is True
-    assert config["devices"] == ["/gpu:0", "/gpu:1"] and config["image_size"] == [40, 32]
+    assert config["devices"] == ["/gpu:0", "/gpu:1"] and config["image_size"] == [
+        40,
+        32,
+    ]
     assert config["backbone"] == "cifar_resnet110" and config["fin_width"] is None
 
 
@@ -50,16 +71,47 @@ def test_list_presets(capsys):
     "argv, message",
     [
         (["--schedule", "step"], r"schedule='step' needs the epochs of its steps"),
-        (["--preset", "cifar", "--lr-steps", "150,400"], r"`lr_steps` must be increasing epochs between 1 and epochs - 1 = 299"),
-        (["--optimizer", "adam", "--momentum", "0.5"], r"`momentum` applies to optimizer='sgd' only"),
-        (["--head", "abn", "--fin-width", "32"], r"`fin_width` and `fin_depth` apply to head='lficam' only"),
+        (
+            ["--preset", "cifar", "--lr-steps", "150,400"],
+            r"`lr_steps` must be increasing epochs between 1 and epochs - 1 = 299",
+        ),
+        (
+            ["--optimizer", "adam", "--momentum", "0.5"],
+            r"`momentum` applies to optimizer='sgd' only",
+        ),
+        (
+            ["--head", "abn", "--fin-width", "32"],
+            r"`fin_width` and `fin_depth` apply to head='lficam' only",
+        ),
         (["--devices", "64"], r"`devices` asks for 64 devices, but this machine has"),
-        (["--devices", "/gpu:9"], r"`devices` names '/gpu:9', which this machine does not have"),
-        (["--backbone", "resnet5", "--num-train", "8", "--num-test", "8"], r"Unknown backbone 'resnet5'"),
+        (
+            ["--devices", "/gpu:9"],
+            r"`devices` names '/gpu:9', which this machine does not have",
+        ),
+        (
+            ["--backbone", "resnet5", "--num-train", "8", "--num-test", "8"],
+            r"Unknown backbone 'resnet5'",
+        ),
         (["--threads", "lots"], r"`threads` must be 'auto', 'tf' or 'INTER,INTRA'"),
-        (["--batch-size", "64", "--num-train", "8", "--num-test", "8", "--devices", "1",
-          "--epochs", "1", "--warmup-epochs", "0", "--dataset", "no/such/folder"],
-         r"no/such/folder"),
+        (
+            [
+                "--batch-size",
+                "64",
+                "--num-train",
+                "8",
+                "--num-test",
+                "8",
+                "--devices",
+                "1",
+                "--epochs",
+                "1",
+                "--warmup-epochs",
+                "0",
+                "--dataset",
+                "no/such/folder",
+            ],
+            r"no/such/folder",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_the_fix(argv, message, capsys, tmp_path):
@@ -76,8 +128,18 @@ def test_bad_input_exits_2_with_the_fix(argv, message, capsys, tmp_path):
 
 
 def test_tfds_dataset_not_prepared_offline(capsys, tmp_path):
-    code = main(["--dataset", "cifar10", "--data-dir", str(tmp_path / "tfds"),
-                 "--output-dir", str(tmp_path / "run"), "--threads", "tf"])
+    code = main(
+        [
+            "--dataset",
+            "cifar10",
+            "--data-dir",
+            str(tmp_path / "tfds"),
+            "--output-dir",
+            str(tmp_path / "run"),
+            "--threads",
+            "tf",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert "cifar10" in err and str(tmp_path / "tfds") in err
@@ -87,7 +149,9 @@ def test_tfds_dataset_not_prepared_offline(capsys, tmp_path):
 def test_resume_with_another_config(capsys, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    (run / "config.json").write_text(TrainConfig.from_preset("shapes", epochs=3).to_json())
+    (run / "config.json").write_text(
+        TrainConfig.from_preset("shapes", epochs=3).to_json()
+    )
     assert main(["--resume", str(run), "--epochs", "5"]) == 2
     err = capsys.readouterr().err
     assert "epochs: 3 in the folder, 5 now" in err
@@ -118,11 +182,26 @@ def test_argparse_rejects_unknown_choices(capsys):
 def test_script_exit_status_and_no_traceback(tmp_path):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     done = subprocess.run(
-        [sys.executable, str(REPO / "train_tf.py"), "--preset", "cifar", "--schedule",
-         "cosine", "--lr-steps", "150,225"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            str(REPO / "train_tf.py"),
+            "--preset",
+            "cifar",
+            "--schedule",
+            "cosine",
+            "--lr-steps",
+            "150,225",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 2
-    assert "train_tf.py: error: `lr_steps` applies to schedule='step' only" in done.stderr
+    assert (
+        "train_tf.py: error: `lr_steps` applies to schedule='step' only" in done.stderr
+    )
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "runs").exists()

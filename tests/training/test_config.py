@@ -24,7 +24,11 @@ def test_paper_presets_follow_method_section_5(name):
     config = make_config(name)
     assert (config.optimizer, config.learning_rate) == ("sgd", 0.1)
     assert config.momentum is None  # SGD's 0.9, applied by make_optimizer
-    assert (config.schedule, config.lr_steps, config.epochs) == ("step", (150, 225), 300)
+    assert (config.schedule, config.lr_steps, config.epochs) == (
+        "step",
+        (150, 225),
+        300,
+    )
     assert config.weight_decay == 1e-4
     expected = {
         "cifar": ("cifar10", "cifar_resnet110", 128, "cifar", None),
@@ -44,11 +48,22 @@ def test_paper_presets_follow_method_section_5(name):
 def test_every_field_can_be_overridden():
     base = make_config("cifar")
     changed = {
-        "dataset": "cifar100", "backbone": "cifar_resnet20", "head": "abn",
-        "epochs": 8, "batch_size": 32, "learning_rate": 0.05,
-        "lr_steps": (4, 6), "weight_decay": 5e-4, "momentum": 0.8,
-        "image_size": 40, "augmentation": "none", "randaugment": True,
-        "mixup": 0.2, "cutmix": 1.0, "devices": 2, "mixed_precision": "bfloat16",
+        "dataset": "cifar100",
+        "backbone": "cifar_resnet20",
+        "head": "abn",
+        "epochs": 8,
+        "batch_size": 32,
+        "learning_rate": 0.05,
+        "lr_steps": (4, 6),
+        "weight_decay": 5e-4,
+        "momentum": 0.8,
+        "image_size": 40,
+        "augmentation": "none",
+        "randaugment": True,
+        "mixup": 0.2,
+        "cutmix": 1.0,
+        "devices": 2,
+        "mixed_precision": "bfloat16",
         "jit_compile": True,
     }
     config = make_config("cifar", **changed)
@@ -65,7 +80,9 @@ def test_schedule_override_drops_the_presets_schedule_options():
     config = make_config("shapes", schedule="step", lr_steps="1,2")
     assert (config.lr_steps, config.warmup_epochs) == ((1, 2), 0.0)
     # Given explicitly, they still conflict.
-    with pytest.raises(ConfigError, match=r"`lr_steps` applies to schedule='step' only"):
+    with pytest.raises(
+        ConfigError, match=r"`lr_steps` applies to schedule='step' only"
+    ):
         make_config("cifar", schedule="cosine", lr_steps=(150, 225))
 
 
@@ -81,8 +98,14 @@ def test_lr_steps_follow_an_epochs_override():
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(64, (64, 64)), ("64", (64, 64)), ("64x48", (64, 48)), ((32, 16), (32, 16)),
-     ([8, 9], (8, 9)), (None, None)],
+    [
+        (64, (64, 64)),
+        ("64", (64, 64)),
+        ("64x48", (64, 48)),
+        ((32, 16), (32, 16)),
+        ([8, 9], (8, 9)),
+        (None, None),
+    ],
 )
 def test_image_size_forms(value, expected):
     assert make_config(image_size=value).image_size == expected
@@ -90,8 +113,13 @@ def test_image_size_forms(value, expected):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [(2, 2), ("3", 3), ("/gpu:0,/gpu:1", ("/gpu:0", "/gpu:1")),
-     (["/cpu:0"], ("/cpu:0",)), (None, None)],
+    [
+        (2, 2),
+        ("3", 3),
+        ("/gpu:0,/gpu:1", ("/gpu:0", "/gpu:1")),
+        (["/cpu:0"], ("/cpu:0",)),
+        (None, None),
+    ],
 )
 def test_devices_forms(value, expected):
     assert make_config(devices=value).devices == expected
@@ -105,7 +133,11 @@ def test_json_round_trip_and_differences():
     assert again == config
     moved = config.replace(output_dir="elsewhere", devices=4, verbose=2)
     assert config.differences(moved) == {}
-    assert config.differences(moved, ignore=()).keys() == {"output_dir", "devices", "verbose"}
+    assert config.differences(moved, ignore=()).keys() == {
+        "output_dir",
+        "devices",
+        "verbose",
+    }
     assert config.differences(config.replace(epochs=21)) == {"epochs": (20, 21)}
     assert set(RESUME_IGNORED) <= {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -120,7 +152,9 @@ def test_make_config_accepts_config_dict_and_name():
 
 
 def test_config_type_error():
-    with pytest.raises(TypeError, match=r"`config` must be a TrainConfig.*Received: config=3"):
+    with pytest.raises(
+        TypeError, match=r"`config` must be a TrainConfig.*Received: config=3"
+    ):
         make_config(3)
 
 
@@ -129,10 +163,19 @@ def test_config_type_error():
     [
         ({"lr": 0.1}, r"Unknown training option 'lr'\..*learning_rate"),
         ({"epoch": 3}, r"Unknown training option 'epoch'\. Did you mean 'epochs'\?"),
-        ({"head": "abm"}, r"`head` must be one of .*Received: head='abm'\. Did you mean 'abn'\?"),
-        ({"optimizer": "rmsprop"}, r"`optimizer` must be one of \('sgd', 'adam', 'adamw'\)"),
+        (
+            {"head": "abm"},
+            r"`head` must be one of .*Received: head='abm'\. Did you mean 'abn'\?",
+        ),
+        (
+            {"optimizer": "rmsprop"},
+            r"`optimizer` must be one of \('sgd', 'adam', 'adamw'\)",
+        ),
         ({"epochs": 0}, r"`epochs` must be an int >= 1\. Received: epochs=0"),
-        ({"batch_size": 2.5}, r"`batch_size` must be an int >= 1\. Received: batch_size=2\.5"),
+        (
+            {"batch_size": 2.5},
+            r"`batch_size` must be an int >= 1\. Received: batch_size=2\.5",
+        ),
         ({"learning_rate": 0}, r"`learning_rate` must be a number > 0\.0"),
         ({"mixup": -1}, r"`mixup` must be a number >= 0\.0\. Received: mixup=-1"),
         ({"image_size": "big"}, r"`image_size` must be a size 'S' or 'HxW'"),
@@ -144,17 +187,28 @@ def test_config_type_error():
         ({"mixed_precision": "float8"}, r"`mixed_precision` must be one of"),
         ({"stem_stride": 3}, r"`stem_stride` must be 1, 2 or None"),
         ({"randaugment": "yes"}, r"`randaugment` must be True or False"),
-        ({"schedule": "step"}, r"schedule='step' needs the epochs of its steps.*--lr-steps"),
-        ({"schedule": "step", "lr_steps": (2, 9), "epochs": 5, "warmup_epochs": 0},
-         r"`lr_steps` must be increasing epochs between 1 and epochs - 1 = 4.*Received: lr_steps=2,9"),
-        ({"lr_steps": "3,4"},
-         r"`lr_steps` applies to schedule='step' only.*schedule='cosine'.*Drop --lr-steps"),
+        (
+            {"schedule": "step"},
+            r"schedule='step' needs the epochs of its steps.*--lr-steps",
+        ),
+        (
+            {"schedule": "step", "lr_steps": (2, 9), "epochs": 5, "warmup_epochs": 0},
+            r"`lr_steps` must be increasing epochs between 1 and epochs - 1 = 4.*Received: lr_steps=2,9",
+        ),
+        (
+            {"lr_steps": "3,4"},
+            r"`lr_steps` applies to schedule='step' only.*schedule='cosine'.*Drop --lr-steps",
+        ),
         ({"lr_steps": "a,b"}, r"`lr_steps` must be a list of epochs"),
-        ({"schedule": "constant", "warmup_epochs": 1},
-         r"`warmup_epochs` applies to schedule=.cosine. only.*--warmup-epochs 0"),
+        (
+            {"schedule": "constant", "warmup_epochs": 1},
+            r"`warmup_epochs` applies to schedule=.cosine. only.*--warmup-epochs 0",
+        ),
         ({"warmup_epochs": 3}, r"`warmup_epochs` must be below epochs=3"),
-        ({"optimizer": "adam", "momentum": 0.8},
-         r"`momentum` applies to optimizer='sgd' only.*Drop --momentum"),
+        (
+            {"optimizer": "adam", "momentum": 0.8},
+            r"`momentum` applies to optimizer='sgd' only.*Drop --momentum",
+        ),
         ({"preset": "mnist"}, r"Unknown preset 'mnist'\. `preset` must be one of"),
         ({"seed": -1}, r"`seed` must be an int >= 0"),
         ({"dataset": ""}, r"`dataset` must be a non-empty str"),

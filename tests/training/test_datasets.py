@@ -9,13 +9,12 @@ import pathlib
 import keras
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
 from PIL import Image
 
 from lficam_tf.training import train
 
 TESTS = pathlib.Path(__file__).resolve().parents[1]
-QUIET = dict(verbose=0, threads="tf", attention_images=4, warmup_epochs=0.0)
+QUIET = {"verbose": 0, "threads": "tf", "attention_images": 4, "warmup_epochs": 0.0}
 
 
 def _tfds_helpers():
@@ -30,10 +29,19 @@ def _tfds_helpers():
 
 
 def _check_outputs(run, metrics):
-    for name in ("config.json", "model.keras", "best.keras", "attention.png",
-                 "metrics.json", "training_log.csv", "serving/1/saved_model.pb"):
+    for name in (
+        "config.json",
+        "model.keras",
+        "best.keras",
+        "attention.png",
+        "metrics.json",
+        "training_log.csv",
+        "serving/1/saved_model.pb",
+    ):
         assert (run / name).is_file(), name
-    assert json.loads((run / "metrics.json").read_text()) == json.loads(json.dumps(metrics))
+    assert json.loads((run / "metrics.json").read_text()) == json.loads(
+        json.dumps(metrics)
+    )
 
 
 @pytest.mark.slow
@@ -42,8 +50,12 @@ def test_tfds_dataset(tmp_path):
     helpers._prepare_metadata(tmp_path / "tfds", "cifar10", {"train": 50, "test": 20})
     with helpers._mock(tmp_path / "tfds", num_examples=24):
         result = train(
-            dataset="cifar10", data_dir=str(tmp_path / "tfds"), epochs=1, batch_size=8,
-            output_dir=str(tmp_path / "run"), **QUIET,
+            dataset="cifar10",
+            data_dir=str(tmp_path / "tfds"),
+            epochs=1,
+            batch_size=8,
+            output_dir=str(tmp_path / "run"),
+            **QUIET,
         )
     metrics = result.metrics
     assert metrics["dataset"] == "cifar10" and metrics["num_classes"] == 10
@@ -81,8 +93,13 @@ def _image_folder(root, classes=("disc", "bar"), per_class=(12, 6), size=24):
 def test_image_folder(tmp_path):
     folder = _image_folder(tmp_path / "images")
     result = train(
-        dataset=str(folder), image_size=32, epochs=2, batch_size=8,
-        output_dir=str(tmp_path / "run"), head="baseline", **QUIET,
+        dataset=str(folder),
+        image_size=32,
+        epochs=2,
+        batch_size=8,
+        output_dir=str(tmp_path / "run"),
+        head="baseline",
+        **QUIET,
     )
     metrics = result.metrics
     assert metrics["num_classes"] == 2 and metrics["image_size"] == [32, 32]
@@ -101,8 +118,14 @@ def test_shared_cifar10_test_split(cifar10_test_folder, tmp_path):
     (root / "train").symlink_to(cifar10_test_folder)
     (root / "test").symlink_to(cifar10_test_folder)
     result = train(
-        dataset=str(root), num_train=128, num_test=64, epochs=1, batch_size=32,
-        augmentation="cifar", output_dir=str(tmp_path / "run"), **QUIET,
+        dataset=str(root),
+        num_train=128,
+        num_test=64,
+        epochs=1,
+        batch_size=32,
+        augmentation="cifar",
+        output_dir=str(tmp_path / "run"),
+        **QUIET,
     )
     metrics = result.metrics
     assert metrics["num_classes"] == 10 and metrics["image_size"] == [32, 32]
@@ -114,8 +137,14 @@ def test_shared_cifar10_test_split(cifar10_test_folder, tmp_path):
 def test_mixed_precision(tmp_path):
     precision = "float16"  # with loss scaling; "bfloat16" needs none
     result = train(
-        num_train=32, num_test=16, image_size=32, epochs=1, batch_size=16,
-        mixed_precision=precision, output_dir=str(tmp_path / "run"), **QUIET,
+        num_train=32,
+        num_test=16,
+        image_size=32,
+        epochs=1,
+        batch_size=16,
+        mixed_precision=precision,
+        output_dir=str(tmp_path / "run"),
+        **QUIET,
     )
     model = result.model
     assert model.dtype_policy.name == f"mixed_{precision}"
@@ -130,8 +159,16 @@ def test_mixed_precision(tmp_path):
 @pytest.mark.slow
 def test_jit_compile_and_mixup(tmp_path):
     result = train(
-        num_train=32, num_test=16, image_size=32, epochs=1, batch_size=16,
-        jit_compile=True, mixup=0.2, cutmix=1.0, output_dir=str(tmp_path / "run"), **QUIET,
+        num_train=32,
+        num_test=16,
+        image_size=32,
+        epochs=1,
+        batch_size=16,
+        jit_compile=True,
+        mixup=0.2,
+        cutmix=1.0,
+        output_dir=str(tmp_path / "run"),
+        **QUIET,
     )
     assert result.model.jit_compile
     assert isinstance(result.model.loss["logits"], keras.losses.CategoricalCrossentropy)

@@ -30,10 +30,9 @@ def test_atomic_write_replaces_in_one_step(tmp_path):
     atomic_write_text(target, '{"a": 1}')
     assert json.loads(target.read_text()) == {"a": 1}
     assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
-    with pytest.raises(RuntimeError, match="boom"):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("boom")
     # The old file is intact and no temporary file is left.
     assert json.loads(target.read_text()) == {"a": 1}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
@@ -73,7 +72,10 @@ def test_same_command_resumes_the_newest_unfinished_run(tmp_path, monkeypatch):
     finally:
         lock.release()
     # Devices, threads, output folder and verbosity may differ.
-    assert find_unfinished_run(config.replace(devices=1, threads="tf")).path.resolve() == newer.path
+    assert (
+        find_unfinished_run(config.replace(devices=1, threads="tf")).path.resolve()
+        == newer.path
+    )
 
 
 def test_explicit_folder_resumes_same_config(tmp_path):
@@ -86,7 +88,10 @@ def test_explicit_folder_resumes_same_config(tmp_path):
 def test_refuses_a_finished_run(tmp_path):
     config = make_config(output_dir=str(tmp_path / "run"))
     _start(tmp_path / "run", config).metrics.write_text("{}")
-    with pytest.raises(ConfigError, match=r"`output_dir` holds a finished run .*Pass another --output-dir"):
+    with pytest.raises(
+        ConfigError,
+        match=r"`output_dir` holds a finished run .*Pass another --output-dir",
+    ):
         choose_run_dir(config)
 
 
@@ -102,9 +107,13 @@ def test_refuses_an_unfinished_run_of_another_config(tmp_path):
 
 def test_refuses_foreign_files_and_files(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
-    with pytest.raises(ConfigError, match=r"must be a new or empty folder.*holds other files"):
+    with pytest.raises(
+        ConfigError, match=r"must be a new or empty folder.*holds other files"
+    ):
         choose_run_dir(make_config(output_dir=str(tmp_path)))
-    with pytest.raises(ConfigError, match=r"`output_dir` must be a folder.*which is a file"):
+    with pytest.raises(
+        ConfigError, match=r"`output_dir` must be a folder.*which is a file"
+    ):
         choose_run_dir(make_config(output_dir=str(tmp_path / "notes.txt")))
 
 
@@ -119,7 +128,9 @@ def test_lock_is_exclusive(tmp_path):
     first = RunLock(run).acquire()
     try:
         assert RunLock(run).locked_by_other()
-        with pytest.raises(ConfigError, match=r"Another process is training in .* right now"):
+        with pytest.raises(
+            ConfigError, match=r"Another process is training in .* right now"
+        ):
             RunLock(run).acquire()
     finally:
         first.release()
@@ -140,7 +151,9 @@ def test_resume_config(tmp_path):
         r"were given \(epochs: 3 in the folder, 9 now\)",
     ):
         resume_config(tmp_path / "run", {"epochs": 9})
-    with pytest.raises(ConfigError, match=r"`resume` must be a run folder with a config.json"):
+    with pytest.raises(
+        ConfigError, match=r"`resume` must be a run folder with a config.json"
+    ):
         resume_config(tmp_path / "missing", {})
 
 

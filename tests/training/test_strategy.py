@@ -28,15 +28,24 @@ def test_cluster_from_tf_config():
     assert cluster_from_tf_config({}) is None
     assert cluster_from_tf_config({"TF_CONFIG": _tf_config(1, 0)}) is None
     first = cluster_from_tf_config({"TF_CONFIG": _tf_config(2, 0)})
-    assert first == {"num_workers": 2, "task_type": "worker", "task_index": 0, "is_chief": True}
+    assert first == {
+        "num_workers": 2,
+        "task_type": "worker",
+        "task_index": 0,
+        "is_chief": True,
+    }
     assert not cluster_from_tf_config({"TF_CONFIG": _tf_config(2, 1)})["is_chief"]
     with_chief = cluster_from_tf_config({"TF_CONFIG": _tf_config(2, 0, chief=True)})
     assert with_chief["num_workers"] == 3 and not with_chief["is_chief"]
-    assert cluster_from_tf_config({"TF_CONFIG": _tf_config(2, 0, "chief", True)})["is_chief"]
+    assert cluster_from_tf_config({"TF_CONFIG": _tf_config(2, 0, "chief", True)})[
+        "is_chief"
+    ]
 
 
 def test_bad_tf_config():
-    with pytest.raises(ConfigError, match=r"TF_CONFIG must be JSON like .*Received: TF_CONFIG='\{oops'"):
+    with pytest.raises(
+        ConfigError, match=r"TF_CONFIG must be JSON like .*Received: TF_CONFIG='\{oops'"
+    ):
         cluster_from_tf_config({"TF_CONFIG": "{oops"})
     with pytest.raises(ConfigError, match=r"TF_CONFIG must be JSON"):
         cluster_from_tf_config({"TF_CONFIG": json.dumps({"cluster": {}})})
@@ -44,7 +53,10 @@ def test_bad_tf_config():
 
 def test_devices_with_tf_config_conflict(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", _tf_config(2, 0))
-    with pytest.raises(ConfigError, match=r"`devices` applies to one machine, but TF_CONFIG describes a cluster of 2 workers.*Drop --devices"):
+    with pytest.raises(
+        ConfigError,
+        match=r"`devices` applies to one machine, but TF_CONFIG describes a cluster of 2 workers.*Drop --devices",
+    ):
         select_strategy(devices=2)
 
 
@@ -65,7 +77,9 @@ def test_named_and_counted_devices():
 
 
 def test_more_devices_than_available():
-    available = len(tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU"))
+    available = len(
+        tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    )
     with pytest.raises(
         ConfigError,
         match=rf"`devices` asks for {available + 1} devices, but this machine has {available} .*"
@@ -75,7 +89,10 @@ def test_more_devices_than_available():
 
 
 def test_unknown_device_name():
-    with pytest.raises(ConfigError, match=r"`devices` names '/gpu:7', which this machine does not have\. Available: "):
+    with pytest.raises(
+        ConfigError,
+        match=r"`devices` names '/gpu:7', which this machine does not have\. Available: ",
+    ):
         select_strategy(("/cpu:0", "/gpu:7"))
     with pytest.raises(ConfigError, match=r"`devices` names 'my-gpu'"):
         select_strategy(("my-gpu",))
