@@ -235,8 +235,16 @@ def train(config=None, *, resume=None, **overrides):
     writes the run's folder (see `lficam_tf.training.run_dir`): config.json
     first, a checkpoint every epoch, `best.keras`, logs, and at the end
     `model.keras`, `serving/<version>/`, `attention.png` and `metrics.json`.
-    An interrupted run resumes from its last checkpoint when called again
-    with the same configuration.
+    An interrupted run (even by `kill -9`) resumes from its last checkpoint
+    when called again with the same configuration: the weights, the
+    optimizer's state (and step count, so the learning-rate schedule goes
+    on), the epoch, the best accuracy so far and the logs come back; the data
+    order of the remaining epochs is drawn from `seed` and the epoch, so it
+    differs from that of an uninterrupted run. At most the epoch in flight is
+    lost.
+
+    Side effects: sets the global random seeds (`keras.utils.set_random_seed`)
+    and, before TensorFlow's first operation, its thread pools (`threads`).
 
     Args:
         config: a `TrainConfig`, a preset name (`"shapes"`, `"cifar"`,
