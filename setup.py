@@ -23,6 +23,7 @@ setup(
         "keras-cv>=0.9",
         "numpy>=1.26",
         "matplotlib>=3.8",
+        "pillow>=10",
     ],
     extras_require={
         "test": [
@@ -31,7 +32,6 @@ setup(
             "nbclient>=0.10",
             "ipykernel>=6",
             "tensorflow-serving-api>=2.16",
-            "pillow>=10",
             # Proves the layers and models are backend-agnostic (keras.ops only).
             "jax[cpu]>=0.4.30",
         ],
