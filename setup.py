@@ -24,6 +24,7 @@ setup(
         "numpy>=1.26",
         "matplotlib>=3.8",
         "pillow>=10",
+        "tensorboard>=2.16",
     ],
     extras_require={
         "test": [
@@ -38,6 +39,7 @@ setup(
     },
     entry_points={
         "console_scripts": [
+            "lficam-train = lficam_tf.training.cli:main",
             "lficam-explain = lficam_tf.explain.cli:main",
             "lficam-eval = lficam_tf.evaluation.cli:main",
         ]

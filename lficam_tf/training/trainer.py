@@ -616,6 +616,8 @@ def finish_run(
         run.serving,
         version=config.serving_version,
         class_names=list(bundle.class_names),
+        # Served images get the evaluation transform of the recipe.
+        center_crop=config.augmentation == "imagenet",
     )
 
     epg, fraction = result["energy_pointing_game"], result["mask_fraction"]
