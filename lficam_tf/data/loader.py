@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from lficam_tf.api_export import lficam_export
 from lficam_tf.data.bundle import DataBundle
+from lficam_tf.data.checks import check_image_size, check_int
 from lficam_tf.data.image_folder import load_image_folder
 from lficam_tf.data.shapes import SHAPES_CLASS_NAMES, SHAPES_IMAGE_SIZE, generate_shapes
 from lficam_tf.data.tfds_data import is_tfds_name, load_tfds
@@ -20,37 +21,6 @@ SHAPES_NUM_TRAIN = 12_000
 SHAPES_NUM_TEST = 2_000
 
 _TFDS_EXAMPLES = ("cifar10", "cifar100", "stl10", "cats_vs_dogs", "imagenette", "imagenet2012")
-
-
-def _check_optional_int(name, value, minimum):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int or None. Received: {name}={value!r}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value!r}")
-    return int(value)
-
-
-def _check_image_size(image_size):
-    if image_size is None:
-        return None
-    if isinstance(image_size, numbers.Integral) and not isinstance(image_size, bool):
-        image_size = (image_size, image_size)
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in image_size
-        )
-    ):
-        raise TypeError(
-            "`image_size` must be None, an int or a (height, width) pair of "
-            f"ints. Received: image_size={image_size!r}"
-        )
-    if min(image_size) < 1:
-        raise ValueError(f"`image_size` must be positive. Received: image_size={image_size!r}")
-    return int(image_size[0]), int(image_size[1])
 
 
 def _looks_like_path(source):
@@ -195,9 +165,9 @@ def load_data(
         raise TypeError(
             f"`data_dir` must be a str or None. Received: data_dir={data_dir!r}"
         )
-    image_size = _check_image_size(image_size)
-    num_train = _check_optional_int("num_train", num_train, 1)
-    num_test = _check_optional_int("num_test", num_test, 1)
+    image_size = check_image_size(image_size)
+    num_train = check_int("num_train", num_train, 1, optional=True)
+    num_test = check_int("num_test", num_test, 1, optional=True)
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
 

@@ -16,36 +16,11 @@ import keras
 import tensorflow as tf
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.data.checks import check_image_size, check_int
 from lficam_tf.data.preprocess import resize_shorter_and_center_crop
 
 #: Augmentation recipes (METHOD.md section 5).
 AUGMENTATIONS = (None, "cifar", "imagenet")
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value!r}")
-
-
-def _check_image_size(image_size):
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(
-            isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in image_size
-        )
-    ):
-        raise TypeError(
-            "`image_size` must be a (height, width) pair of ints or None. "
-            f"Received: image_size={image_size!r}"
-        )
-    if min(image_size) < 1:
-        raise ValueError(
-            f"`image_size` must be positive. Received: image_size={image_size!r}"
-        )
-    return int(image_size[0]), int(image_size[1])
 
 
 def _check_alpha(name, value):
@@ -225,7 +200,7 @@ def build_pipeline(
             "`dataset` must be a tf.data.Dataset (e.g. `load_data(...).train`). "
             f"Received: dataset={type(dataset).__name__}"
         )
-    _check_int("batch_size", batch_size, 1)
+    check_int("batch_size", batch_size, 1)
     if not isinstance(training, bool):
         raise TypeError(f"`training` must be a bool. Received: training={training!r}")
     if augmentation not in AUGMENTATIONS:
@@ -256,9 +231,9 @@ def build_pipeline(
                 "cutmix > 0 or one_hot=True). Pass num_classes=bundle.num_classes. "
                 f"Received: num_classes=None, mixup={mixup}, cutmix={cutmix}"
             )
-        _check_int("num_classes", num_classes, 2)
-    _check_int("shuffle_buffer", shuffle_buffer, 1)
-    _check_int("seed", seed, 0)
+        check_int("num_classes", num_classes, 2)
+    check_int("shuffle_buffer", shuffle_buffer, 1)
+    check_int("seed", seed, 0)
     if not isinstance(cache, (bool, str)):
         raise TypeError(
             "`cache` must be a bool or a file path prefix (str). "
@@ -273,7 +248,7 @@ def build_pipeline(
                 f"(element shape {tuple(shape)}). Pass e.g. image_size=(224, 224)."
             )
         image_size = (shape[0], shape[1])
-    image_size = _check_image_size(image_size)
+    image_size = check_image_size(image_size)
     autotune = tf.data.AUTOTUNE
 
     # Deterministic stage: resize or centre-crop to `image_size`, then store

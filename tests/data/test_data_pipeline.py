@@ -212,7 +212,7 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
         ({"training": False, "mixup": 0.2, "num_classes": 3}, ValueError, r"training pipelines only.*one_hot=True"),
         ({"training": False, "randaugment": True}, ValueError, r"training pipelines only"),
         ({"num_classes": 1, "one_hot": True}, ValueError, r"`num_classes` must be >= 2"),
-        ({"image_size": (32,)}, TypeError, r"`image_size` must be a \(height, width\) pair"),
+        ({"image_size": (32,)}, TypeError, r"`image_size` must be None, an int or a \(height, width\) pair"),
         ({"image_size": (0, 32)}, ValueError, r"`image_size` must be positive"),
         ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be >= 1"),
         ({"cache": 1}, TypeError, r"`cache` must be a bool or a file path"),
