@@ -19,12 +19,19 @@ def _unwrap(tensors):
     return tensors[0] if len(tensors) == 1 else tensors
 
 
-def _as_functional(model):
+def as_functional(model):
+    """`model` as a Functional model (a Sequential one is wrapped, sharing layers).
+
+    Raises:
+        ValueError: for a Sequential model that is not built yet.
+        TypeError: for a subclassed model, which has no graph to read.
+    """
     if isinstance(model, keras.Sequential):
         if not model.built or not model.inputs:
             raise ValueError(
-                f"Sequential model {model.name!r} is not built: give it an "
-                "`keras.Input(shape)` as its first layer or call it once."
+                f"`model` must be built: Sequential model {model.name!r} is not "
+                "built yet. Give it a `keras.Input(shape)` as its first layer or "
+                "call it once on a batch of images."
             )
         return keras.Model(
             _unwrap(model.inputs), _unwrap(model.outputs), name=model.name
@@ -92,7 +99,7 @@ def last_feature_layer(model):
     Post-hoc CAM libraries' usual default target layer: the last feature map
     before pooling.
     """
-    _as_functional(model)  # A clear error for unbuilt or subclassed models.
+    as_functional(model)  # A clear error for unbuilt or subclassed models.
     for path in reversed(_nested_paths(model)):
         layer = _get(model, path)
         if isinstance(layer, (keras.Model, keras.layers.InputLayer)):
@@ -116,7 +123,7 @@ def feature_model(model, layer, include_output=False):
     Returns:
         A `keras.Model` returning the feature maps, or `[features, output]`.
     """
-    functional = _as_functional(model)
+    functional = as_functional(model)
     path = resolve_layer_path(functional, layer)
     name, _, rest = path.partition("/")
     target = functional.get_layer(name)

@@ -16,6 +16,7 @@ import dataclasses
 
 import keras
 
+from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
 
 _SOFTMAX_NAMES = ("softmax", "softmax_v2")
@@ -102,7 +103,7 @@ def _strip_softmax(model):
     if role is None and not isinstance(operation, keras.Model):
         return model, False
     if isinstance(operation, keras.Model):
-        inner, stripped = _strip_softmax(_functional(operation))
+        inner, stripped = _strip_softmax(graph.as_functional(operation))
         if not stripped:
             return model, False
         inner = keras.Model(_input(inner), inner.outputs[0], name=operation.name)
@@ -121,24 +122,6 @@ def _strip_softmax(model):
     return keras.Model(
         _input(clone), clone.outputs[0], name=f"{model.name}_logits"
     ), True
-
-
-def _functional(model):
-    if isinstance(model, keras.Sequential):
-        if not model.built or not model.inputs:
-            raise ValueError(
-                f"`model` must be built: Sequential model {model.name!r} has no "
-                "input yet. Start it with keras.Input(shape) or call it once on "
-                "a batch of images."
-            )
-        return keras.Model(model.inputs[0], model.outputs[0], name=model.name)
-    if not isinstance(model, keras.Model) or not _has_graph(model):
-        raise TypeError(
-            "`model` must be a Functional or Sequential keras.Model (post-hoc "
-            "methods read an inner layer's output). Received: "
-            f"model={type(model).__name__}"
-        )
-    return model
 
 
 @lficam_export("lficam_tf.explain.ClassifierScores")
@@ -189,7 +172,7 @@ def scores_model(model, strip_softmax=True):
         raise TypeError(
             f"`strip_softmax` must be a bool. Received: strip_softmax={strip_softmax!r}"
         )
-    functional = _functional(model)
+    functional = graph.as_functional(model)
     outputs = functional.output
     if isinstance(outputs, dict):
         if "logits" not in outputs:
