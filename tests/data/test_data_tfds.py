@@ -1,45 +1,18 @@
-"""TFDS datasets through `load_data`, with `tfds.testing.mock_data`.
+"""TFDS datasets through `load_data`, with `tfds.testing.mock_data`
+(see tests/tfds_testing.py)."""
 
-`mock_data` replaces the stored examples by random ones; the split names and
-sizes come from a `dataset_info.json` that each test writes, as preparing
-the dataset would (TFDS' pip package ships no metadata).
-"""
-
-import os
 
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
+
+from tfds_testing import mock_examples, prepare_metadata
 
 from lficam_tf.data import build_pipeline, load_data
 
 
-def _prepare_metadata(data_dir, name, splits):
-    """Write what `download_and_prepare` would write, without the examples."""
-    builder = tfds.builder(name, data_dir=str(data_dir))
-    builder.info.set_splits(
-        tfds.core.SplitDict(
-            [
-                tfds.core.SplitInfo(name=split, shard_lengths=[size], num_bytes=0)
-                for split, size in splits.items()
-            ]
-        )
-    )
-    os.makedirs(builder.data_dir, exist_ok=True)
-    builder.info.write_to_directory(builder.data_dir)
-
-
-def _mock(data_dir, num_examples=6):
-    return tfds.testing.mock_data(
-        num_examples=num_examples,
-        policy=tfds.testing.MockPolicy.USE_FILES,
-        data_dir=str(data_dir),
-    )
-
-
 def test_cifar10_splits_labels_and_shapes(tmp_path):
-    _prepare_metadata(tmp_path, "cifar10", {"train": 50, "test": 20})
-    with _mock(tmp_path):
+    prepare_metadata(tmp_path, "cifar10", {"train": 50, "test": 20})
+    with mock_examples(tmp_path):
         bundle = load_data("cifar10", data_dir=str(tmp_path))
         assert bundle.name == "cifar10"
         assert bundle.num_classes == 10 and len(bundle.class_names) == 10
@@ -58,8 +31,8 @@ def test_cifar10_splits_labels_and_shapes(tmp_path):
 
 def test_train_only_dataset_holds_out_a_slice_and_sizes_vary(tmp_path):
     # cats_vs_dogs: a "train" split only, images of varying sizes.
-    _prepare_metadata(tmp_path, "cats_vs_dogs", {"train": 40})
-    with _mock(tmp_path):
+    prepare_metadata(tmp_path, "cats_vs_dogs", {"train": 40})
+    with mock_examples(tmp_path):
         bundle = load_data("cats_vs_dogs", data_dir=str(tmp_path))
         assert (bundle.train_size, bundle.test_size) == (36, 4)  # 90% / 10%
         assert bundle.num_classes == 2 and bundle.image_shape is None
@@ -79,8 +52,8 @@ def test_train_only_dataset_holds_out_a_slice_and_sizes_vary(tmp_path):
 def test_validation_split_grey_images_and_subsets(tmp_path):
     # mnist is grey (28, 28, 1): converted to RGB. Its "test" split is
     # renamed "validation" here to check the fallback.
-    _prepare_metadata(tmp_path, "mnist", {"train": 30, "validation": 12})
-    with _mock(tmp_path, num_examples=8):
+    prepare_metadata(tmp_path, "mnist", {"train": 30, "validation": 12})
+    with mock_examples(tmp_path, num_examples=8):
         bundle = load_data("mnist", data_dir=str(tmp_path), num_train=5, num_test=3)
         assert bundle.image_shape == (28, 28, 3)
         assert (bundle.train_size, bundle.test_size) == (5, 3)
@@ -103,7 +76,7 @@ def test_not_prepared_manual_dataset_says_manual_download(tmp_path):
 
 
 def test_dataset_without_test_or_train_split(tmp_path):
-    _prepare_metadata(tmp_path, "cifar10", {"test": 10})
-    with _mock(tmp_path):
+    prepare_metadata(tmp_path, "cifar10", {"test": 10})
+    with mock_examples(tmp_path):
         with pytest.raises(ValueError, match=r"'cifar10' has no 'train' split.*\['test'\]"):
             load_data("cifar10", data_dir=str(tmp_path))

@@ -2,30 +2,17 @@
 a generated image folder, and the shared CIFAR-10 test split when present;
 plus mixed precision and XLA."""
 
-import importlib.util
 import json
-import pathlib
 
 import keras
 import numpy as np
 import pytest
 from PIL import Image
+from tfds_testing import mock_examples, prepare_metadata
 
 from lficam_tf.training import train
 
-TESTS = pathlib.Path(__file__).resolve().parents[1]
 QUIET = {"verbose": 0, "threads": "tf", "attention_images": 4, "warmup_epochs": 0.0}
-
-
-def _tfds_helpers():
-    """The data tests' `_prepare_metadata` (what `download_and_prepare`
-    writes, without the examples)."""
-    spec = importlib.util.spec_from_file_location(
-        "data_tfds_helpers", TESTS / "data" / "test_data_tfds.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _check_outputs(run, metrics):
@@ -46,9 +33,8 @@ def _check_outputs(run, metrics):
 
 @pytest.mark.slow
 def test_tfds_dataset(tmp_path):
-    helpers = _tfds_helpers()
-    helpers._prepare_metadata(tmp_path / "tfds", "cifar10", {"train": 50, "test": 20})
-    with helpers._mock(tmp_path / "tfds", num_examples=24):
+    prepare_metadata(tmp_path / "tfds", "cifar10", {"train": 50, "test": 20})
+    with mock_examples(tmp_path / "tfds", num_examples=24):
         result = train(
             dataset="cifar10",
             data_dir=str(tmp_path / "tfds"),
