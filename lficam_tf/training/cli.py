@@ -13,6 +13,7 @@ import sys
 import types
 import typing
 
+from lficam_tf.layers.feature_importance_network import RELU_PLACEMENTS
 from lficam_tf.training.config import (
     AUGMENTATIONS,
     HEADS,
@@ -27,6 +28,7 @@ from lficam_tf.training.presets import PRESETS, list_presets
 _CHOICES = {
     "augmentation": AUGMENTATIONS,
     "head": HEADS,
+    "fin_relu": RELU_PLACEMENTS,
     "optimizer": OPTIMIZERS,
     "schedule": SCHEDULES,
     "mixed_precision": MIXED_PRECISION,

@@ -15,10 +15,11 @@ import json
 import numbers
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.layers.feature_importance_network import RELU_PLACEMENTS
+from lficam_tf.models.build import HEADS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("step", "cosine", "constant")
-HEADS = ("lficam", "abn", "baseline")
 AUGMENTATIONS = ("none", "cifar", "imagenet")
 MIXED_PRECISION = ("float16", "bfloat16")
 VERBOSE = ("auto", 0, 1, 2)
@@ -109,6 +110,11 @@ class TrainConfig:
         None, "backbone weights: 'imagenet' or a weights file (default: random)"
     )
     fin_depth: int = _field(4, "Feature Importance Network depth (conv-BN units)")
+    fin_relu: str = _field(
+        "paired",
+        "FIN ReLUs: 'paired' (after the 2nd and 4th BN, the authors' CIFAR "
+        "code) or 'every' (after each BN, their last ImageNet commit)",
+    )
     fin_width: int | None = _field(
         None, "FIN hidden width (default: the feature channels, the paper's)"
     )
@@ -421,6 +427,7 @@ def _validate(config):
             )
     _choice(config, "augmentation", AUGMENTATIONS)
     _choice(config, "head", HEADS)
+    _choice(config, "fin_relu", RELU_PLACEMENTS)
     _choice(config, "optimizer", OPTIMIZERS)
     _choice(config, "schedule", SCHEDULES)
     _choice(config, "verbose", VERBOSE)

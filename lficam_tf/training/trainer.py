@@ -212,12 +212,15 @@ def _check_compatible(config, strategy):
 
 def _check_model_options(config):
     if config.head != "lficam" and (
-        config.fin_width is not None or config.fin_depth != 4
+        config.fin_width is not None
+        or config.fin_depth != 4
+        or config.fin_relu != "paired"
     ):
         raise ConfigError(
-            f"`fin_width` and `fin_depth` apply to head='lficam' only. Received: "
-            f"head={config.head!r}, fin_width={config.fin_width!r}, "
-            f"fin_depth={config.fin_depth!r}. Drop them, or use --head lficam."
+            "`fin_width`, `fin_depth` and `fin_relu` apply to head='lficam' "
+            f"only. Received: head={config.head!r}, fin_width={config.fin_width!r}, "
+            f"fin_depth={config.fin_depth!r}, fin_relu={config.fin_relu!r}. "
+            "Drop them, or use --head lficam."
         )
 
 
@@ -334,6 +337,7 @@ def _train(config, strategy, run, resumed, chief, start):
             head=config.head,
             weights=config.weights,
             fin_depth=config.fin_depth,
+            fin_relu=config.fin_relu,
             fin_width=config.fin_width,
             stem_stride=config.stem_stride,
         )

@@ -81,7 +81,11 @@ def test_list_presets(capsys):
         ),
         (
             ["--head", "abn", "--fin-width", "32"],
-            r"`fin_width` and `fin_depth` apply to head='lficam' only",
+            r"`fin_width`, `fin_depth` and `fin_relu` apply to head='lficam' only",
+        ),
+        (
+            ["--head", "baseline", "--fin-relu", "every"],
+            r"fin_relu='every'. Drop them, or use --head lficam",
         ),
         (["--devices", "64"], r"`devices` asks for 64 devices, but this machine has"),
         (
