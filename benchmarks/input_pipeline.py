@@ -3,7 +3,7 @@
 On the shared CIFAR-10 image folder (../shared/data, unpacked to a temporary
 folder), measure in one run:
 
-1. `load_data` on the folder (listing + the header check of every file);
+1. `load_data` on the folder (listing + the decode check of every file);
 2. the batched, augmented ("cifar": pad, random crop, flip) training
    pipeline of `build_pipeline` alone: the first pass (decode + cache +
    augment) and, after it, cached passes (augment only);

@@ -82,7 +82,7 @@ def load_data(
     seed=0,
     num_train=None,
     num_test=None,
-    check_images="header",
+    check_images="decode",
 ):
     """Load a dataset's train and test splits as a `DataBundle`.
 
@@ -124,12 +124,14 @@ def load_data(
             (all; 12,000 for "shapes").
         num_test: int or None. The same for the test split. Defaults to
             `None` (all; 2,000 for "shapes").
-        check_images: `"header"`, `"decode"` or `"none"`. Image folders
-            only: read every file's header with Pillow when loading (finds
-            empty, non-image and cut-short files, and the image sizes), decode
-            every file fully (also finds damaged pixel data; slower), or
-            check nothing (`image_shape` is then `None` unless `image_size`
-            is given). Defaults to `"header"`.
+        check_images: `"decode"`, `"header"` or `"none"`. Image folders
+            only: decode every file once when loading, with the pipeline's
+            own decoder in parallel (finds every file training would fail
+            on: empty, no image, damaged after the header; about 0.2 s per
+            1,000 CIFAR-10 JPEGs on 2 cores), read only the headers with
+            Pillow (misses damage past the header), or check nothing
+            (`image_shape` is then `None` unless `image_size` is given).
+            Defaults to `"decode"`.
 
     Returns:
         A `lficam_tf.data.DataBundle`: `train` and `test` unbatched,
@@ -142,8 +144,8 @@ def load_data(
         FileNotFoundError: an image folder that does not exist, or a TFDS
             dataset that is not prepared in `data_dir`.
         ValueError: an unknown source name, an image folder without
-            `train` / `test` subfolders, classes or images, or with files
-            that are no readable images (each named).
+            `train` / `test` subfolders, images, or at least 2 classes, or
+            with files that are no readable images (each named).
 
     Example:
 

@@ -189,3 +189,53 @@ def test_data_dir_with_folder_is_refused(tmp_path):
     _make_folder(tmp_path)
     with pytest.raises(ValueError, match=r"`data_dir` applies to TFDS datasets only; for an image folder"):
         load_data(str(tmp_path), data_dir=str(pathlib.Path(tmp_path).parent))
+
+
+def _damage(path, how):
+    """A JPEG whose header reads but whose decoding fails."""
+    array = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    _write(path, array, format="JPEG")
+    data = path.read_bytes()
+    if how == "cut":
+        path.write_bytes(data[: len(data) * 2 // 3])  # pixel data cut short
+    else:  # a broken Huffman table, just after the header
+        start = data.index(b"\xff\xc4") + 5
+        path.write_bytes(data[:start] + b"\xff" * 16 + data[start + 16 :])
+
+
+def test_default_check_names_every_file_damaged_after_its_header(tmp_path):
+    _make_folder(tmp_path)
+    cut = tmp_path / "train" / "cat" / "cut.jpg"
+    table = tmp_path / "test" / "dog" / "table.jpg"
+    _damage(cut, "cut")
+    _damage(table, "table")
+    # Both pass the header check, and training would fail on them.
+    header_only = load_data(str(tmp_path), check_images="header")
+    with pytest.raises(Exception, match="DecodeImage|JPEG"):
+        for _ in header_only.train:
+            pass
+    with pytest.raises(ValueError, match=r"2 image file\(s\) cannot be read") as info:
+        load_data(str(tmp_path))
+    lines = str(info.value).splitlines()
+    for path in (cut, table):
+        (line,) = [line for line in lines if str(path) in line]
+        assert "JPEG" in line  # TensorFlow's reason, without its node name
+        assert "function_node" not in line and "[Op:" not in line
+
+
+def test_decode_check_gives_the_sizes(tmp_path):
+    _make_folder(tmp_path)
+    assert load_data(str(tmp_path), check_images="decode").image_shape == (12, 10, 3)
+    _write(tmp_path / "test" / "cat" / "big.webp", np.zeros((20, 20, 3), np.uint8))
+    assert load_data(str(tmp_path)).image_shape is None  # 20x20 among 12x10
+
+
+def test_a_single_class_is_refused(tmp_path):
+    _write(tmp_path / "train" / "cat" / "0.png", np.zeros((4, 4, 3), np.uint8))
+    _write(tmp_path / "test" / "cat" / "0.png", np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(
+        ValueError,
+        match=r"must have at least 2 classes .*Received: the single class folder "
+        r"'.*train/cat'\. Add a folder",
+    ):
+        load_data(str(tmp_path))
