@@ -6,14 +6,17 @@
 MODEL is a `.keras` file (every method) or a SavedModel folder, e.g. a
 version folder of `lficam_tf.export.export` (the model's own map only:
 post-hoc methods need gradients and inner layers, which an export does not
-keep). Folders are searched recursively for images (.png .jpg .jpeg .bmp
-.gif), in sorted order. Images are resized (bilinear) to the model's input
-size. Writes into DIR one overlay PNG per image, `<name>_<method>.png`, and
-`predictions.json` with each image's top-k classes and probabilities, the
-explained class, and the overlay's file name. Class names come from
-`--class-names` (a JSON list, or a text file with one name per line), or from
-the model when it stores them (`class_names` attribute, or a SavedModel's
-`class_names` output). Only the parsing lives here; the work is
+keep). Folders are searched recursively for images (the formats of
+`lficam_tf.image_formats`: .jpg .jpeg .png .gif .bmp .webp), in sorted
+order. Images are resized (bilinear) to the model's input size. Writes into
+DIR one overlay PNG per image, `<name>_<method>.png`, and `predictions.json`
+with each image's top-k classes and probabilities, the explained class, and
+the overlay's file name. Class names come from `--class-names` (a JSON
+list, or a text file with one name per line), or from the model when it
+stores them (`class_names` attribute, or a SavedModel's `class_names`
+output). A file that cannot be read is skipped and named (on stderr and
+under `skipped` in predictions.json); the others are explained, and the
+command then exits with status 1. Only the parsing lives here; the work is
 `lficam_tf.explain.explain_with`.
 """
 
@@ -27,8 +30,8 @@ import matplotlib
 from lficam_tf.explain.explanation import METHODS, explain_with, get_explainer
 from lficam_tf.explain.native import SavedModelAttention
 from lficam_tf.explain.overlay import save_overlay
+from lficam_tf.image_formats import IMAGE_SUFFIXES
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 PROG = "lficam-explain"
 
 
@@ -122,19 +125,22 @@ def _input_size(model, explainer, image_size):
 
 
 def _load_images(files, size):
+    """`(images, readable files, [(file, reason)] of the unreadable ones)`."""
     import keras
     import numpy as np
 
-    return np.stack(
-        [
-            keras.utils.img_to_array(
-                keras.utils.load_img(
-                    f, color_mode="rgb", target_size=size, interpolation="bilinear"
-                )
+    images, readable, skipped = [], [], []
+    for path in files:
+        try:
+            image = keras.utils.load_img(
+                path, color_mode="rgb", target_size=size, interpolation="bilinear"
             )
-            for f in files
-        ]
-    )
+            images.append(keras.utils.img_to_array(image))
+            readable.append(path)
+        except Exception as error:  # noqa: BLE001 (each file is named, then skipped)
+            skipped.append((path, f"{type(error).__name__}: {error}"))
+    stacked = np.stack(images) if images else None
+    return stacked, readable, skipped
 
 
 def _unique_name(stem, method, used):
@@ -147,29 +153,114 @@ def _unique_name(stem, method, used):
     return name
 
 
+_EPILOG = """\
+examples:
+  lficam-explain runs/shapes-1/model.keras photos/ --out maps/
+  lficam-explain model.keras cat.jpg dog.png --out maps/ --method gradcam --top-k 3
+  lficam-explain model.keras photos/ --out maps/ --method scorecam --top-n 16
+  lficam-explain runs/shapes-1/serving/1 photos/ --out maps/ --class-names names.txt
+
+Writes DIR/<image>_<method>.png (the map over the image) for each image and
+DIR/predictions.json (top-k classes, probabilities, the explained class, the
+overlay's name). A file that cannot be read is named on stderr and skipped;
+the others are explained, and the exit status is then 1. Exit status 2: a
+bad argument or model.
+"""
+
+
 def build_parser():
+    """The `argparse` parser of `lficam-explain`; builds in milliseconds."""
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Write saliency-map overlays and top-k predictions for images.",
+        description=(
+            "Write saliency-map overlays and top-k predictions for image files\n"
+            "with a trained LFI-CAM, ABN or plain classifier."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "model", metavar="MODEL", help=".keras file or SavedModel folder"
+        "model",
+        metavar="MODEL",
+        help="a .keras file (every method), or a SavedModel version folder "
+        "(e.g. runs/<run>/serving/1; --method native only)",
     )
-    parser.add_argument("inputs", metavar="IMAGE_OR_FOLDER", nargs="+")
-    parser.add_argument("--out", required=True, help="output folder (created)")
-    parser.add_argument("--method", default="native", choices=METHODS)
-    parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument(
-        "--class-names", help="JSON list or text file, one name per line"
+        "inputs",
+        metavar="IMAGE_OR_FOLDER",
+        nargs="+",
+        help=f"image files, or folders searched recursively for {' '.join(IMAGE_SUFFIXES)} files",
     )
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--image-size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"))
-    parser.add_argument("--layer", help="post-hoc methods: the explained layer")
-    parser.add_argument("--chunk-size", type=int, default=32, help="Score-CAM")
-    parser.add_argument("--top-n", type=int, help="Score-CAM: Faster Score-CAM's N")
-    parser.add_argument("--alpha", type=float, default=0.5)
-    parser.add_argument("--colormap", default="jet")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (created; required)"
+    )
+    parser.add_argument(
+        "--method",
+        default="native",
+        choices=METHODS,
+        help="the model's own map ('native', 'lficam', 'abn') or a post-hoc "
+        "method (default: native)",
+    )
+    parser.add_argument(
+        "--top-k",
+        type=int,
+        default=5,
+        metavar="K",
+        help="classes listed per image, most probable first (default: 5)",
+    )
+    parser.add_argument(
+        "--class-names",
+        metavar="FILE",
+        help="a JSON list or a text file with one name per line (default: the "
+        "names the model stores, else none)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="images per forward pass (default: 32)",
+    )
+    parser.add_argument(
+        "--image-size",
+        type=int,
+        nargs=2,
+        metavar=("HEIGHT", "WIDTH"),
+        help="resize images to this size (default: the model's input size)",
+    )
+    parser.add_argument(
+        "--layer",
+        help="post-hoc methods: the explained layer, 'outer/inner' for nested "
+        "models (default: the last feature map)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="Score-CAM: masked images per forward pass (default: 32)",
+    )
+    parser.add_argument(
+        "--top-n",
+        type=int,
+        metavar="N",
+        help="Score-CAM: score only the N channels of highest variance (Faster "
+        "Score-CAM; default: all channels)",
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float,
+        default=0.5,
+        help="opacity of the map over the image, 0..1 (default: 0.5)",
+    )
+    parser.add_argument(
+        "--colormap",
+        default="jet",
+        help="matplotlib colormap of the map (default: jet)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (default: shown for folders)"
+    )
     return parser
 
 
@@ -209,10 +300,19 @@ def run(args):
         if folders and not args.quiet
         else None
     )
-    records, used, method = [], set(), None
+    records, used, skipped = [], set(), []
+    method = getattr(explainer, "method", None)
     for start in range(0, len(files), args.batch_size):
-        batch_files = files[start : start + args.batch_size]
-        images = _load_images(batch_files, size)
+        images, batch_files, unreadable = _load_images(
+            files[start : start + args.batch_size], size
+        )
+        for path, reason in unreadable:
+            print(f"{PROG}: skipped {path}: {reason}", file=sys.stderr, flush=True)
+            skipped.append({"file": str(path), "error": reason})
+        if not batch_files:
+            if progress is not None:
+                progress.add(len(unreadable))
+            continue
         result = explain_with(explainer, images, batch_size=args.batch_size)
         method = result.method
         top_index, top_probability = result.top_k(args.top_k)
@@ -233,7 +333,7 @@ def run(args):
                 }
             )
         if progress is not None:
-            progress.add(len(batch_files))
+            progress.add(len(batch_files) + len(unreadable))
     lookup = (
         dict(enumerate(names))
         if names
@@ -252,6 +352,7 @@ def run(args):
         "top_k": args.top_k,
         "num_classes": num_classes,
         "images": records,
+        "skipped": skipped,
     }
     (out / "predictions.json").write_text(json.dumps(report, indent=2))
     return report
@@ -260,16 +361,27 @@ def run(args):
 def main(argv=None):
     """Entry point of `lficam-explain`; `argv` defaults to `sys.argv[1:]`.
 
-    Returns 0 on success. A bad argument exits with status 2 and a message
-    on stderr (argparse's convention).
+    Returns 0 on success, 1 when some image files could not be read (they
+    are named on stderr and skipped; the others are explained). A bad
+    argument, model or output folder exits with status 2 and a one-line
+    message on stderr (argparse's convention).
     """
     matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        run(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
+        report = run(args)
+    except (ValueError, TypeError, OSError) as error:
         parser.exit(2, f"{PROG}: error: {error}\n")
+    if report["skipped"]:
+        print(
+            f"{PROG}: error: {len(report['skipped'])} of "
+            f"{len(report['skipped']) + len(report['images'])} image files could "
+            f"not be read and were skipped (named above); the others are in "
+            f"{args.out}.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

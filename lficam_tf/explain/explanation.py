@@ -135,6 +135,17 @@ def _check_images(images):
             "`images` must be numeric RGB in 0..255 (uint8 or float). "
             f"Received: images.dtype={images.dtype}"
         )
+    if images.dtype.kind == "f" and images.size:
+        # NaN or inf pixels would give NaN logits and NaN maps, silently.
+        finite = np.isfinite(images).reshape(len(images), -1).all(axis=-1)
+        if not finite.all():
+            bad = np.flatnonzero(~finite).tolist()
+            shown = f"{bad[:10]}".rstrip("]") + (", ...]" if len(bad) > 10 else "]")
+            raise ValueError(
+                "`images` must be finite RGB values in 0..255. Received: NaN "
+                f"or inf pixels in images[i] for i in {shown} ({len(bad)} of "
+                f"{len(images)} images). Drop or repair those images."
+            )
     return images
 
 

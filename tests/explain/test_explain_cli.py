@@ -234,3 +234,43 @@ def test_runs_as_a_module_in_a_subprocess(workspace):
     report = json.loads((out / "predictions.json").read_text())
     assert report["method"] == "scorecam" and len(report["images"]) == 1
     assert (out / "single_scorecam.png").is_file()
+
+
+def test_unreadable_files_are_named_and_skipped(workspace, tmp_path, capsys):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for name in ("a.png", "b.webp", "c.jpg"):
+        image = rng.integers(0, 256, (32, 32, 3)).astype("uint8")
+        keras.utils.save_img(folder / name, image)
+    good_jpeg = (folder / "c.jpg").read_bytes()
+    (folder / "cut.jpg").write_bytes(good_jpeg[: len(good_jpeg) // 2])
+    (folder / "text.png").write_text("no PNG")
+    out = tmp_path / "out"
+    code = main([str(workspace["keras"]), str(folder), "--out", str(out), "--quiet"])
+    assert code == 1
+    err = capsys.readouterr().err
+    for name in ("cut.jpg", "text.png"):
+        assert f"lficam-explain: skipped {folder / name}: " in err
+    assert "2 of 5 image files could not be read and were skipped" in err
+    report = json.loads((out / "predictions.json").read_text())
+    assert [os.path.basename(r["file"]) for r in report["images"]] == [
+        "a.png",
+        "b.webp",
+        "c.jpg",
+    ]
+    assert [os.path.basename(s["file"]) for s in report["skipped"]] == [
+        "cut.jpg",
+        "text.png",
+    ]
+    assert (out / "b_lficam.png").is_file()
+
+
+def test_help_documents_every_option_with_its_default():
+    from lficam_tf.explain.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            assert "default" in action.help or "required" in action.help, action.dest
+    assert "examples:" in parser.format_help()

@@ -253,6 +253,23 @@ def test_argument_errors(models):
         scores_model(baseline, strip_softmax="yes")
 
 
+def test_nan_and_inf_pixels_are_refused_naming_the_images(models):
+    images = np.repeat(IMAGES, 4, axis=0)  # 12 images
+    images[1, 3, 4, 0] = np.nan
+    images[7, 0, 0, 2] = np.inf
+    images[11, 5, 5, 1] = -np.inf
+    for method in ("native", "gradcam"):
+        with pytest.raises(
+            ValueError,
+            match=r"`images` must be finite RGB values in 0\.\.255\. Received: NaN "
+            r"or inf pixels in images\[i\] for i in \[1, 7, 11\] \(3 of 12 images\)",
+        ):
+            explain(models["lficam"], images, method=method)
+    many = np.full((12, 32, 32, 3), np.nan, "float32")
+    with pytest.raises(ValueError, match=r"for i in \[0, 1, .*, 9, \.\.\.\] \(12 of 12"):
+        explain(models["lficam"], many)
+
+
 def test_model_structure_errors():
     inputs = keras.Input((8, 8, 3))
     features = keras.layers.Conv2D(2, 3)(inputs)
