@@ -77,36 +77,136 @@ def load_images(source, size, num_images, data_dir=None, seed=0):
     return images, labels, masks, list(bundle.class_names), bundle
 
 
+_EPILOG = """\
+examples:
+  lficam-eval runs/shapes-1/model.keras --data shapes --out report/
+  lficam-eval lficam.keras abn.keras baseline.keras --data shapes --out report/
+  lficam-eval model.keras --data cifar10 --data-dir ~/tensorflow_datasets --out report/ \\
+      --methods native gradcam --num-images 256
+  lficam-eval model.keras --data path/to/folder --out report/ --target label
+
+Writes report.json, report.md and PNG plots (deletion / insertion curves,
+example maps, stability) into DIR. With 'shapes' the object masks also give
+the pointing games and box localization. Exit status 2: a bad argument,
+model or dataset.
+"""
+
+_BASELINES = ("zeros", "blur", "mean")
+
+
 def build_parser():
+    """The `argparse` parser of `lficam-eval`; builds in milliseconds."""
     parser = argparse.ArgumentParser(
-        prog=PROG, description="Score LFI-CAM, ABN and post-hoc maps of trained models."
-    )
-    parser.add_argument("models", metavar="MODEL", nargs="+", help=".keras files")
-    parser.add_argument(
-        "--data", required=True, help="'shapes', a TFDS name or an image folder"
-    )
-    parser.add_argument("--data-dir", help="TFDS data folder")
-    parser.add_argument("--out", required=True, help="output folder (created)")
-    parser.add_argument("--num-images", type=int, default=64)
-    parser.add_argument("--methods", nargs="+", choices=METHODS, help="default: all")
-    parser.add_argument("--target", choices=TARGETS, default="predicted")
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument(
-        "--steps", type=int, default=50, help="deletion/insertion steps"
+        prog=PROG,
+        description=(
+            "Score the LFI-CAM, ABN and post-hoc (Grad-CAM, Grad-CAM++, Score-CAM)\n"
+            "maps of trained models on a dataset's test images, and write a report."
+        ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--deletion-baseline", default="zeros", choices=("zeros", "blur", "mean")
+        "models",
+        metavar="MODEL",
+        nargs="+",
+        help=".keras files of the same input size (a SavedModel has no "
+        "gradients or inner layers)",
     )
     parser.add_argument(
-        "--insertion-baseline", default="blur", choices=("zeros", "blur", "mean")
+        "--data",
+        required=True,
+        metavar="SOURCE",
+        help="'shapes' (built in, with object masks), a TFDS name (with "
+        "--data-dir) or an image folder with train/ and test/ (required)",
     )
-    parser.add_argument("--chunk-size", type=int, default=32, help="Score-CAM")
-    parser.add_argument("--top-n", type=int, help="Score-CAM: Faster Score-CAM's N")
     parser.add_argument(
-        "--examples", type=int, default=6, help="example rows per model"
+        "--data-dir",
+        metavar="DIR",
+        help="TFDS data folder (default: TFDS's ~/tensorflow_datasets)",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true")
+    parser.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (created; required)"
+    )
+    parser.add_argument(
+        "--num-images",
+        type=int,
+        default=64,
+        metavar="N",
+        help="evaluate the first N test images (default: 64)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        metavar="METHOD",
+        help=f"methods to score, of {{{','.join(METHODS)}}} (default: native, "
+        "gradcam, gradcam++ and scorecam; those that do not apply to a model "
+        "are skipped for it)",
+    )
+    parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="predicted",
+        help="explain each model's predicted class or the true label "
+        "(default: predicted)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="images per forward pass (default: 32)",
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=50,
+        metavar="N",
+        help="deletion / insertion steps (default: 50)",
+    )
+    parser.add_argument(
+        "--deletion-baseline",
+        default="zeros",
+        choices=_BASELINES,
+        help="what deleted pixels become (default: zeros, as RISE)",
+    )
+    parser.add_argument(
+        "--insertion-baseline",
+        default="blur",
+        choices=_BASELINES,
+        help="the image that pixels are inserted into (default: blur, as RISE)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="Score-CAM: masked images per forward pass (default: 32)",
+    )
+    parser.add_argument(
+        "--top-n",
+        type=int,
+        metavar="N",
+        help="Score-CAM: score only the N channels of highest variance (Faster "
+        "Score-CAM; default: all channels)",
+    )
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=6,
+        metavar="N",
+        help="example rows per model in the report (default: 6)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the 'shapes' images and of an image folder's file order "
+        "(default: 0)",
+    )
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress lines (default: printed)"
+    )
     return parser
 
 
@@ -169,7 +269,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         written = run(args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
+    except (ValueError, TypeError, OSError) as error:
         parser.exit(2, f"{PROG}: error: {error}\n")
     if not args.quiet:
         print(f"{PROG}: wrote {', '.join(sorted(written))} to {args.out}")

@@ -212,3 +212,13 @@ def test_cli_errors(saved, folder, tmp_path, capsys):
         [str(paths["lficam_a"]), "--data", str(folder), "--num-images", "2"],
         "`--data` must have the models' classes: model 'lficam_a' has 6 classes",
     )
+
+
+def test_help_documents_every_option_with_its_default():
+    from lficam_tf.evaluation.cli import build_parser
+
+    parser = build_parser()
+    for action in parser._actions:
+        if action.option_strings and action.dest != "help":
+            assert "default" in action.help or "required" in action.help, action.dest
+    assert "examples:" in parser.format_help()
