@@ -7,8 +7,13 @@ in 0..255 of a fixed size and returns a dict of named outputs, at least
 - `compile()` with working defaults: the paper's SGD (lr 0.1, momentum 0.9,
   weight decay 1e-4), a from-logits sparse cross-entropy on every output
   listed in `LOSS_OUTPUTS`, and accuracy on `"logits"`;
-- integer labels for `fit` / `evaluate`: a plain label tensor is routed to
-  every output that has a loss, so `model.fit(images, labels)` works;
+- Keras' `compile` / `fit` / `evaluate` forms with plain Keras meaning (a
+  loss or metric named for one output applies to that output only), and
+  what a classifier's user expects on top: a plain label tensor goes to
+  every output, so `model.fit(images, labels)` trains every output with a
+  loss; labels and sample weights as dicts need to name only the outputs
+  that use them; one loss (not a dict) applies to each of `LOSS_OUTPUTS`
+  and a list of metrics to `"logits"`, as on a single-output model;
 - input checks with messages that say how to fix the images.
 """
 
@@ -36,9 +41,18 @@ class ImageClassifier(keras.Model):
                 optimizer.
             loss: `"auto"` for a from-logits sparse categorical cross-entropy
                 on each of `LOSS_OUTPUTS` (for ABN, the sum of the perception
-                and attention-branch losses), or a Keras loss structure.
-            metrics: `"auto"` for accuracy on `"logits"`, or Keras metrics.
-            **kwargs: passed to `keras.Model.compile`.
+                and attention-branch losses); one Keras loss, which applies to
+                each of `LOSS_OUTPUTS` (a plain Keras model would apply it to
+                every output, the maps included, and fail); a dict
+                `{output name: loss}`, which trains the named outputs only; or
+                a list with one loss (or None) per output, in the order of the
+                sorted output names (Keras' rule).
+            metrics: `"auto"` for accuracy on `"logits"`; a dict
+                `{output name: metrics}`; a list with one entry per output
+                (Keras' rule); any other list applies to `"logits"`, as on a
+                single-output model. `weighted_metrics` follows the same rules.
+            **kwargs: passed to `keras.Model.compile`. With one loss,
+                `loss_weights` may be one float.
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.SGD(
@@ -49,9 +63,39 @@ class ImageClassifier(keras.Model):
                 name: keras.losses.SparseCategoricalCrossentropy(from_logits=True)
                 for name in self.LOSS_OUTPUTS
             }
+        elif loss is not None and not keras.tree.is_nested(loss):
+            loss = {name: loss for name in self.LOSS_OUTPUTS}
+            weights = kwargs.get("loss_weights")
+            if weights is not None and not keras.tree.is_nested(weights):
+                kwargs["loss_weights"] = {name: weights for name in self.LOSS_OUTPUTS}
         if metrics == "auto":
             metrics = {"logits": [keras.metrics.SparseCategoricalAccuracy("accuracy")]}
+        metrics = self._metrics_by_output(metrics)
+        if "weighted_metrics" in kwargs:
+            kwargs["weighted_metrics"] = self._metrics_by_output(
+                kwargs["weighted_metrics"]
+            )
+        # The outputs whose loss needs a label (None: Keras decides).
+        self._loss_outputs = self._outputs_with_loss(loss)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def _metrics_by_output(self, metrics):
+        """A list that is not one entry per output is for `"logits"`."""
+        if isinstance(metrics, (list, tuple)) and 0 < len(metrics) != len(self.outputs):
+            return {"logits": list(metrics)}
+        return metrics
+
+    def _outputs_with_loss(self, loss):
+        if (
+            isinstance(loss, (list, tuple))
+            and len(loss) == len(self.outputs)
+            and not any(keras.tree.is_nested(entry) for entry in loss)
+        ):
+            # Keras' own rule for a list of losses on dict outputs.
+            loss = keras.tree.pack_sequence_as(self.output, list(loss))
+        if not isinstance(loss, dict):
+            return None
+        return tuple(sorted(name for name, value in loss.items() if value is not None))
 
     def compile_from_config(self, config):
         """Recompile a loaded model (Keras skips models whose compile is custom)."""
@@ -59,25 +103,56 @@ class ImageClassifier(keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
-    def _route_labels(self, y, y_pred):
-        if y is None or isinstance(y, dict) or not isinstance(y_pred, dict):
+    def _by_output(self, y, y_pred, route_plain=True):
+        """`y` as a dict over all of `y_pred`'s outputs, for Keras.
+
+        A plain tensor goes to every output (`route_plain`; a plain sample
+        weight stays as it is: Keras applies it to every output); a dict that
+        names some outputs gets None for the others, which Keras' metrics
+        need (they index every output). Anything else is left to Keras.
+        """
+        if y is None or not isinstance(y_pred, dict):
             return y
-        return {name: y for name in y_pred}
+        if not keras.tree.is_nested(y):
+            return {name: y for name in y_pred} if route_plain else y
+        if isinstance(y, dict) and set(y) <= set(y_pred):
+            return {name: y.get(name) for name in y_pred}
+        return y
+
+    def _check_labels(self, y):
+        """A dict of labels must label every output with a loss."""
+        needed = getattr(self, "_loss_outputs", None)
+        if not isinstance(y, dict) or not needed:
+            return
+        missing = [name for name in needed if y.get(name) is None]
+        if missing:
+            example = ", ".join(f"{name!r}: labels" for name in needed)
+            raise ValueError(
+                "`y` must have labels for every output with a loss "
+                f"({list(needed)}). Received: y with keys {sorted(y)}, "
+                f"missing {missing}. Pass the integer labels alone (they go to "
+                f"every output) or a dict {{{example}}}; to train fewer "
+                "outputs, compile with a loss for those only."
+            )
 
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
+        self._check_labels(y)
         return super().compute_loss(
             x=x,
-            y=self._route_labels(y, y_pred),
+            y=self._by_output(y, y_pred),
             y_pred=y_pred,
-            sample_weight=sample_weight,
+            sample_weight=self._by_output(sample_weight, y_pred, route_plain=False),
             training=training,
         )
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         return super().compute_metrics(
-            x, self._route_labels(y, y_pred), y_pred, sample_weight=sample_weight
+            x,
+            self._by_output(y, y_pred),
+            y_pred,
+            sample_weight=self._by_output(sample_weight, y_pred, route_plain=False),
         )
 
     def __call__(self, images, *args, **kwargs):
