@@ -3,7 +3,7 @@ import keras
 from lficam_tf.api_export import lficam_export
 from lficam_tf.layers.abn_attention_head import ABNAttentionHead
 from lficam_tf.layers.residual_attention import ResidualAttention
-from lficam_tf.models.classifier import ImageClassifier
+from lficam_tf.models.classifier import ImageClassifier, classifier_dense
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 _PARTS = ("extractor", "perception_stage", "attention_stage", "preprocessor")
@@ -70,8 +70,8 @@ class ABNClassifier(ImageClassifier):
         self.attention_head = ABNAttentionHead(num_classes, name="attention_head")
         self.residual_attention = ResidualAttention(name="residual_attention")
         self.pooling = keras.layers.GlobalAveragePooling2D(name="pooling")
-        self.classifier = keras.layers.Dense(
-            num_classes, name="classifier", dtype="float32"
+        self.classifier = classifier_dense(
+            num_classes, perception_stage.output.shape[-1]
         )
         self.attention_logits = keras.layers.Activation(
             "linear", dtype="float32", name="attention_logits"

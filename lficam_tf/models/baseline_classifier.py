@@ -1,7 +1,7 @@
 import keras
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.models.classifier import ImageClassifier
+from lficam_tf.models.classifier import ImageClassifier, classifier_dense
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 
@@ -39,9 +39,7 @@ class BaselineClassifier(ImageClassifier):
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.pooling = keras.layers.GlobalAveragePooling2D(name="pooling")
-        self.classifier = keras.layers.Dense(
-            num_classes, name="classifier", dtype="float32"
-        )
+        self.classifier = classifier_dense(num_classes, backbone.output.shape[-1])
 
         # === Functional Model ===
         images = keras.Input(backbone.input_shape[1:], name="images")

@@ -19,6 +19,8 @@ in 0..255 of a fixed size and returns a dict of named outputs, at least
 
 import keras
 
+from lficam_tf.initializers import torch_linear_bias, torch_linear_kernel
+
 
 class ImageClassifier(keras.Model):
     """Base class of the package's classifiers; see the module docstring."""
@@ -160,6 +162,27 @@ class ImageClassifier(keras.Model):
         # buried under Keras' dump of the call arguments.
         check_images(images, self.inputs[0].shape)
         return super().__call__(images, *args, **kwargs)
+
+
+def classifier_dense(num_classes, fan_in):
+    """The classifier's dense layer, initialised as PyTorch's `nn.Linear`.
+
+    The authors' models (CIFAR ResNets and torchvision's) leave their final
+    `nn.Linear` at PyTorch's default: kernel and bias uniform in
+    +-1/sqrt(fan_in) (`lficam_tf.initializers.torch_linear_kernel`,
+    `torch_linear_bias`), where Keras' default is Glorot uniform and zeros.
+
+    Args:
+        num_classes: int. Output units.
+        fan_in: int. Input features (the channels of the pooled features).
+    """
+    return keras.layers.Dense(
+        num_classes,
+        kernel_initializer=torch_linear_kernel(),
+        bias_initializer=torch_linear_bias(fan_in),
+        name="classifier",
+        dtype="float32",
+    )
 
 
 def check_images(images, expected_shape):

@@ -4,7 +4,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.layers.feature_importance_network import FeatureImportanceNetwork
 from lficam_tf.layers.lfi_attention_map import LFIAttentionMap
 from lficam_tf.layers.residual_attention import ResidualAttention
-from lficam_tf.models.classifier import ImageClassifier
+from lficam_tf.models.classifier import ImageClassifier, classifier_dense
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 
@@ -70,9 +70,7 @@ class LFICAMClassifier(ImageClassifier):
         self.attention_map = LFIAttentionMap(name="attention_map")
         self.residual_attention = ResidualAttention(name="residual_attention")
         self.pooling = keras.layers.GlobalAveragePooling2D(name="pooling")
-        self.classifier = keras.layers.Dense(
-            num_classes, name="classifier", dtype="float32"
-        )
+        self.classifier = classifier_dense(num_classes, backbone.output.shape[-1])
 
         # === Functional Model ===
         images = keras.Input(backbone.input_shape[1:], name="images")
