@@ -14,7 +14,7 @@ TensorFlow. The subpackages that need TensorFlow load on first use:
 
 import importlib
 
-from lficam_tf import backbones, graph, layers, models, ops
+from lficam_tf import backbones, graph, layers, models, ops, optimizers
 from lficam_tf.backbones import get_backbone_spec, list_backbones
 from lficam_tf.models import (
     ABNClassifier,
@@ -39,6 +39,7 @@ __all__ = [
     "list_backbones",
     "models",
     "ops",
+    "optimizers",
     "train",
     *_LAZY_SUBPACKAGES,
 ]

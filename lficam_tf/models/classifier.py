@@ -5,7 +5,8 @@ in 0..255 of a fixed size and returns a dict of named outputs, at least
 `"logits"`. This base class gives them:
 
 - `compile()` with working defaults: the paper's SGD (lr 0.1, momentum 0.9,
-  weight decay 1e-4), a from-logits sparse cross-entropy on every output
+  weight decay 1e-4 added to the gradient as in the authors' PyTorch code,
+  `lficam_tf.optimizers.SGD`), a from-logits sparse cross-entropy on every output
   listed in `LOSS_OUTPUTS`, and accuracy on `"logits"`;
 - Keras' `compile` / `fit` / `evaluate` forms with plain Keras meaning (a
   loss or metric named for one output applies to that output only), and
@@ -20,6 +21,7 @@ in 0..255 of a fixed size and returns a dict of named outputs, at least
 import keras
 
 from lficam_tf.initializers import torch_linear_bias, torch_linear_kernel
+from lficam_tf.optimizers import SGD
 
 
 class ImageClassifier(keras.Model):
@@ -39,8 +41,10 @@ class ImageClassifier(keras.Model):
 
         Args:
             optimizer: `"auto"` for SGD with learning rate 0.1, momentum 0.9
-                and weight decay 1e-4 (METHOD.md section 5), or any Keras
-                optimizer.
+                and weight decay 1e-4 (METHOD.md section 5), the decay coupled
+                (L2 added to the gradient before the momentum) as in the
+                authors' PyTorch SGD: `lficam_tf.optimizers.SGD`. Or any
+                Keras optimizer.
             loss: `"auto"` for a from-logits sparse categorical cross-entropy
                 on each of `LOSS_OUTPUTS` (for ABN, the sum of the perception
                 and attention-branch losses); one Keras loss, which applies to
@@ -57,8 +61,11 @@ class ImageClassifier(keras.Model):
                 `loss_weights` may be one float.
         """
         if optimizer == "auto":
-            optimizer = keras.optimizers.SGD(
-                learning_rate=0.1, momentum=0.9, weight_decay=1e-4
+            optimizer = SGD(
+                learning_rate=0.1,
+                momentum=0.9,
+                weight_decay=1e-4,
+                weight_decay_mode="coupled",
             )
         if loss == "auto":
             loss = {
