@@ -20,6 +20,7 @@ from lficam_tf.training.config import (
     MIXED_PRECISION,
     OPTIMIZERS,
     SCHEDULES,
+    WEIGHT_DECAY_MODES,
     ConfigError,
     TrainConfig,
 )
@@ -30,6 +31,7 @@ _CHOICES = {
     "head": HEADS,
     "fin_relu": RELU_PLACEMENTS,
     "optimizer": OPTIMIZERS,
+    "weight_decay_mode": WEIGHT_DECAY_MODES,
     "schedule": SCHEDULES,
     "mixed_precision": MIXED_PRECISION,
     "preset": tuple(PRESETS),
@@ -111,7 +113,7 @@ def build_parser():
     for field in dataclasses.fields(TrainConfig):
         group = groups.get(order.get(field.name), None) or group
         flag = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
+        default = field.metadata.get("shown_default", getattr(defaults, field.name))
         shown = "none" if default is None else default
         if isinstance(shown, tuple):
             shown = ",".join(map(str, shown)) or "none"

@@ -19,6 +19,7 @@ from lficam_tf.layers.feature_importance_network import RELU_PLACEMENTS
 from lficam_tf.models.build import HEADS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
+WEIGHT_DECAY_MODES = ("auto", "coupled", "decoupled")
 SCHEDULES = ("step", "cosine", "constant")
 AUGMENTATIONS = ("none", "cifar", "imagenet")
 MIXED_PRECISION = ("float16", "bfloat16")
@@ -140,7 +141,16 @@ class TrainConfig:
     )
     momentum: float | None = _field(None, "SGD momentum (default: 0.9)")
     weight_decay: float = _field(
-        1e-4, "decoupled weight decay (Keras' optimizer `weight_decay`)"
+        1e-4, "weight decay factor, applied as --weight-decay-mode says"
+    )
+    weight_decay_mode: str = _field(
+        "auto",
+        "how weight decay acts: 'coupled' (L2: wd * w added to the gradient "
+        "before the momentum, as the authors' PyTorch SGD; the cifar, stl10, "
+        "catdog and imagenet presets), 'decoupled' (w -= lr * wd * w outside "
+        "the momentum, AdamW's; the shapes preset) or 'auto' (coupled for sgd, "
+        "decoupled for adam and adamw, which only decouple)",
+        shown_default="auto",
     )
     seed: int = _field(0, "seed of the data order, augmentation and initialisation")
 
@@ -211,6 +221,7 @@ class TrainConfig:
             values["lr_steps"] = ()
         if schedule not in (None, "cosine") and "warmup_epochs" not in overrides:
             values["warmup_epochs"] = 0.0
+        _reresolve_weight_decay_mode(values, overrides)
         values.update(overrides)
         values["preset"] = preset
         return cls(**values)
@@ -218,6 +229,8 @@ class TrainConfig:
     def replace(self, **changes):
         """A copy with `changes` (field names) replaced, checked again."""
         check_field_names(changes)
+        changes = dict(changes)
+        _reresolve_weight_decay_mode(self.to_dict(), changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self):
@@ -236,7 +249,12 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text):
-        return cls.from_dict(json.loads(text))
+        values = json.loads(text)
+        # A config.json without the field was written when every optimizer
+        # decayed decoupled: its run goes on (resumes) the way it started.
+        if isinstance(values, dict):
+            values.setdefault("weight_decay_mode", "decoupled")
+        return cls.from_dict(values)
 
     def differences(self, other, ignore=RESUME_IGNORED):
         """`{field: (self's value, other's value)}` for fields that differ."""
@@ -252,6 +270,18 @@ class TrainConfig:
     def uses_soft_labels(self):
         """Whether training labels are one-hot rows (MixUp / CutMix)."""
         return self.mixup > 0 or self.cutmix > 0
+
+
+def _reresolve_weight_decay_mode(values, changes):
+    """A new optimizer brings its own weight decay rule, unless one is given.
+
+    `changes` gets `weight_decay_mode="auto"` when it changes the optimizer
+    of `values` without naming a rule, as a schedule override drops the
+    options of the preset's schedule.
+    """
+    optimizer = changes.get("optimizer", values.get("optimizer"))
+    if optimizer != values.get("optimizer") and "weight_decay_mode" not in changes:
+        changes["weight_decay_mode"] = "auto"
 
 
 def scale_lr_steps(lr_steps, epochs, new_epochs):
@@ -353,6 +383,9 @@ def _normalize(config):
     _set(config, "devices", parse_devices(config.devices))
     if config.augmentation is None:
         _set(config, "augmentation", "none")
+    if config.weight_decay_mode == "auto":
+        rule = "coupled" if config.optimizer == "sgd" else "decoupled"
+        _set(config, "weight_decay_mode", rule)
     steps = config.lr_steps
     if isinstance(steps, str):
         try:
@@ -429,6 +462,7 @@ def _validate(config):
     _choice(config, "head", HEADS)
     _choice(config, "fin_relu", RELU_PLACEMENTS)
     _choice(config, "optimizer", OPTIMIZERS)
+    _choice(config, "weight_decay_mode", WEIGHT_DECAY_MODES)
     _choice(config, "schedule", SCHEDULES)
     _choice(config, "verbose", VERBOSE)
     if config.mixed_precision is not None:
@@ -468,6 +502,15 @@ def _validate(config):
     _validate_threads(config.threads)
     _validate_devices(config.devices)
     _validate_schedule(config)
+    if config.optimizer != "sgd" and config.weight_decay_mode == "coupled":
+        raise ConfigError(
+            "`weight_decay_mode` must be 'decoupled' with optimizer="
+            f"{config.optimizer!r}: Keras' Adam and AdamW decay the weights "
+            "outside the update (AdamW by definition), and coupled L2 is "
+            f"implemented for SGD only. Received: optimizer={config.optimizer!r}, "
+            "weight_decay_mode='coupled'. Use --weight-decay-mode decoupled (or "
+            "auto), or --optimizer sgd."
+        )
     if config.optimizer != "sgd" and config.momentum is not None:
         raise ConfigError(
             f"`momentum` applies to optimizer='sgd' only. Received: "

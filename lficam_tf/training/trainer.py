@@ -33,6 +33,7 @@ from lficam_tf.explain import explain_with, get_explainer, plot_explanations
 from lficam_tf.export import export
 from lficam_tf.metrics import energy_pointing_game
 from lficam_tf.models.build import build_model
+from lficam_tf.optimizers import SGD
 from lficam_tf.training import callbacks as callbacks_lib
 from lficam_tf.training import multiworker
 from lficam_tf.training import run_dir as run_dir_lib
@@ -118,7 +119,12 @@ def _dtype_policy(mixed_precision):
 
 
 def make_optimizer(config, steps_per_epoch):
-    """The optimizer and learning-rate schedule of `config`."""
+    """The optimizer and learning-rate schedule of `config`.
+
+    SGD is `lficam_tf.optimizers.SGD`, PyTorch's update with the weight
+    decay rule of `config.weight_decay_mode` (coupled L2 for the paper's
+    presets); Adam and AdamW are Keras', with decoupled decay.
+    """
     lr = config.learning_rate
     total = config.epochs * steps_per_epoch
     warmup = round(config.warmup_epochs * steps_per_epoch)
@@ -139,7 +145,13 @@ def make_optimizer(config, steps_per_epoch):
     decay = config.weight_decay or None
     if config.optimizer == "sgd":
         momentum = 0.9 if config.momentum is None else config.momentum
-        return keras.optimizers.SGD(rate, momentum=momentum, weight_decay=decay)
+        return SGD(
+            rate,
+            momentum=momentum,
+            weight_decay=decay,
+            weight_decay_mode=config.weight_decay_mode,
+        )
+    # Adam and AdamW decay decoupled (the config accepts no other mode).
     if config.optimizer == "adam":
         return keras.optimizers.Adam(rate, weight_decay=decay)
     return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
