@@ -58,16 +58,44 @@ class Explanation:
         return indices, np.take_along_axis(self.probabilities, indices, axis=-1)
 
 
+#: The attribute of a Keras model that holds its explainers, by options.
+_CACHE_ATTRIBUTE = "_lficam_explainers"
+
+
 @lficam_export("lficam_tf.explain.get_explainer")
 def get_explainer(
     model, method="native", layer=None, chunk_size=32, top_n=None, strip_softmax=True
 ):
-    """The callable that `explain` runs per batch; build it once to reuse it.
+    """The callable that `explain` runs per batch, built once per model.
+
+    An explainer traces its TensorFlow function on its first call, which
+    costs far more than a forward pass; so the explainer of a Keras model is
+    kept with the model and returned again for the same options: `explain`
+    called batch after batch (a serving loop) traces once. It reads the
+    model's variables when called, so training the model in between is
+    seen; the cache goes with the model.
 
     Args and returns: see `explain` (the explainer is called as
     `explainer(images, class_index)` with -1 for "the prediction" and returns
     tensors `(maps, probabilities, class_index)`).
     """
+    if not isinstance(model, keras.Model):
+        return _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax)
+    key = (method, layer, chunk_size, top_n, bool(strip_softmax))
+    cache = model.__dict__.get(_CACHE_ATTRIBUTE)
+    if cache is None:
+        cache = {}
+        # Set past Keras' attribute tracking: the cache is not model state
+        # and must not be saved with it.
+        object.__setattr__(model, _CACHE_ATTRIBUTE, cache)
+    if key not in cache:
+        cache[key] = _new_explainer(
+            model, method, layer, chunk_size, top_n, strip_softmax
+        )
+    return cache[key]
+
+
+def _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax):
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
