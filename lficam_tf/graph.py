@@ -147,3 +147,36 @@ def feature_model(model, layer, include_output=False):
     features = captured[-1]
     outputs = [features, clone.output] if include_output else features
     return keras.Model(_unwrap(clone.inputs), outputs, name=f"{model.name}_features")
+
+
+def skip_layer(model, layer):
+    """`model` with `layer` replaced by the identity, sharing all other layers.
+
+    With the model's preprocessing layer, this is the network on
+    preprocessed inputs (what Score-CAM masks). `layer` must be a top-level
+    layer of `model`, called on one tensor whose shape it keeps.
+
+    Args:
+        model: a Functional or Sequential `keras.Model`.
+        layer: `keras.layers.Layer`, one of `model.layers`.
+
+    Returns:
+        A `keras.Model` with inputs shaped like `model`'s.
+    """
+    functional = as_functional(model)
+    if not any(candidate is layer for candidate in functional.layers):
+        raise ValueError(
+            f"`layer` must be a top-level layer of model {model.name!r}. "
+            f"Received: layer={getattr(layer, 'name', layer)!r}; the model's "
+            f"layers are {[candidate.name for candidate in functional.layers]}."
+        )
+
+    def call_function(operation, *args, **kwargs):
+        return args[0] if operation is layer else operation(*args, **kwargs)
+
+    clone = keras.models.clone_model(
+        functional, clone_function=lambda op: op, call_function=call_function
+    )
+    return keras.Model(
+        _unwrap(clone.inputs), clone.output, name=f"{model.name}_after_{layer.name}"
+    )

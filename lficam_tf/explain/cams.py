@@ -22,10 +22,14 @@ with one override point, `channel_weights` (pytorch-grad-cam's design):
   arXiv 1710.11063, eq. 19; the exponential's factor cancels in the
   normalisation); a_ij^k = 0 where g = 0.
 - Score-CAM: alpha_k = softmax(f(X o H^k))_c, the class probability of the
-  image multiplied by channel k's up-sampled, min-max normalised activation
-  H^k (Wang et al., arXiv 1910.01279, as in the authors' code
+  input X multiplied by channel k's up-sampled, min-max normalised
+  activation H^k (Wang et al., arXiv 1910.01279, as in the authors' code
   haofanwang/Score-CAM: no baseline subtracted, no softmax over channels,
-  constant channels get weight 0). With `top_n`, only the N channels of
+  constant channels get weight 0). X is the input after the model's own
+  preprocessing, as the authors multiply the normalised image tensor: a
+  masked-out pixel becomes the preprocessing's zero, the dataset mean for a
+  mean / std normalisation. `masking="images"` multiplies the RGB images
+  instead (masked-out pixels black). With `top_n`, only the N channels of
   highest spatial variance are scored, the others get weight 0: Faster
   Score-CAM (https://github.com/tabayashi0117/Score-CAM, which ranks the
   channels by the standard deviation of their activation map).
@@ -222,11 +226,16 @@ class ScoreCAM(BaseCAM):
     """Score-CAM (and Faster Score-CAM with `top_n`): gradient-free weights.
 
     Channel k's activation, up-sampled to the input and min-max normalised
-    to H^k in [0, 1], masks the image; alpha_k is the class's softmax
-    probability on X * H^k. That is one forward pass per channel and image,
-    run `chunk_size` masked images at a time in a `tf.while_loop` (one chunk
-    in flight, `parallel_iterations=1`), so the memory of the masked passes
-    is bounded by `chunk_size`, whatever the number of channels.
+    to H^k in [0, 1], masks the input X; alpha_k is the class's softmax
+    probability on X * H^k. By default X is the input after the model's
+    preprocessing layer (the package's classifiers carry one as
+    `model.preprocessor`), as in the authors' code, so that masked-out
+    pixels take the dataset mean; a model without a `preprocessor` is
+    masked on the images as it takes them. That is one forward pass per
+    channel and image, run `chunk_size` masked images at a time in a
+    `tf.while_loop` (one chunk in flight, `parallel_iterations=1`), so the
+    memory of the masked passes is bounded by `chunk_size`, whatever the
+    number of channels.
 
     Args:
         model: see `BaseCAM`.
@@ -237,6 +246,12 @@ class ScoreCAM(BaseCAM):
             Defaults to `None`.
         strip_softmax: see `BaseCAM`. The channel scores are always softmax
             probabilities.
+        masking: str. `"preprocessed"`: multiply the input after the
+            model's `preprocessor` (the Score-CAM authors' choice; masked-out
+            pixels become the preprocessing's zero, e.g. the dataset mean).
+            `"images"`: multiply the images as given (RGB 0..255 for the
+            package's models: masked-out pixels black). Defaults to
+            `"preprocessed"`.
 
     Example:
 
@@ -256,7 +271,13 @@ class ScoreCAM(BaseCAM):
     uses_gradients = False
 
     def __init__(
-        self, model, layer=None, chunk_size=32, top_n=None, strip_softmax=True
+        self,
+        model,
+        layer=None,
+        chunk_size=32,
+        top_n=None,
+        strip_softmax=True,
+        masking="preprocessed",
     ):
         if (
             isinstance(chunk_size, bool)
@@ -274,9 +295,31 @@ class ScoreCAM(BaseCAM):
                 "`top_n` must be None (every channel) or a positive int. "
                 f"Received: top_n={top_n!r}"
             )
+        if not isinstance(masking, str):
+            raise TypeError(
+                f"`masking` must be a str, one of {MASKINGS}. Received: "
+                f"masking={masking!r}"
+            )
+        if masking not in MASKINGS:
+            raise ValueError(
+                f"`masking` must be one of {MASKINGS}: 'preprocessed' multiplies "
+                "the input after the model's preprocessing (the Score-CAM "
+                "authors' code), 'images' the images as given. Received: "
+                f"masking={masking!r}"
+            )
         self.chunk_size = chunk_size
         self.top_n = top_n
+        self.masking = masking
         super().__init__(model, layer=layer, strip_softmax=strip_softmax)
+        preprocessor = getattr(model, "preprocessor", None)
+        if masking == "images" or preprocessor is None:
+            #: The layer whose output is masked (None: the images).
+            self.preprocessor = None
+            #: The network that scores the masked inputs.
+            self.network = self.scores.model
+        else:
+            self.preprocessor = preprocessor
+            self.network = graph.skip_layer(self.scores.model, preprocessor)
 
     def channel_weights(self, activations, gradients, images, class_index):
         batch = tf.shape(activations)[0]
@@ -299,6 +342,8 @@ class ScoreCAM(BaseCAM):
         chunk = self.chunk_size
         num_chunks = (total + chunk - 1) // chunk
         size = images.shape[1:3]
+        if self.preprocessor is not None:
+            images = tf.cast(self.preprocessor(images, training=False), tf.float32)
 
         def body(i, scores):
             index = tf.range(i * chunk, tf.minimum((i + 1) * chunk, total))
@@ -310,9 +355,7 @@ class ScoreCAM(BaseCAM):
             )
             normalized = minmax_normalize(upsampled)
             masked = tf.gather(images, image_index) * normalized[..., None]
-            probabilities = self.probabilities(
-                self.scores.model(masked, training=False)
-            )
+            probabilities = self.probabilities(self.network(masked, training=False))
             target = tf.gather(class_index, image_index)
             score = tf.gather(probabilities, target, batch_dims=1)
             score = tf.where(span > 0, score, tf.zeros_like(score))
@@ -336,6 +379,9 @@ class ScoreCAM(BaseCAM):
         )
         return tf.scatter_nd(index, weights, (batch, num_channels))
 
+
+#: What Score-CAM's masks multiply (see `ScoreCAM`).
+MASKINGS = ("preprocessed", "images")
 
 #: Post-hoc methods by name.
 CAM_METHODS = {cls.method: cls for cls in (GradCAM, GradCAMPlusPlus, ScoreCAM)}

@@ -1,6 +1,8 @@
 """Independent numpy computations for the explain tests.
 
 A tiny classifier whose every step is written out here in numpy:
+[per-channel normalisation ("normalize", with `normalize=True`; the model
+then names it `preprocessor`, as the package's classifiers do) ->]
 1x1 conv (linear, so activations can be negative) -> 2x2 average pooling ("pool", 4x4x4 feature maps) ->
 global average pooling -> dense (softmax or linear). Its Grad-CAM,
 Grad-CAM++ and Score-CAM maps follow from the papers' formulas by hand:
@@ -12,12 +14,21 @@ import keras
 import numpy as np
 
 SIZE, CHANNELS, CLASSES = 8, 6, 3
+#: `tiny_model(normalize=True)`'s normalisation, per channel, in 0..255 units.
+MEAN = np.array([125.3, 123.0, 113.9])
+STD = np.array([63.0, 62.1, 66.7])
 
 
-def tiny_model(activation="softmax", seed=0):
+def tiny_model(activation="softmax", seed=0, normalize=False):
     rng = np.random.default_rng(seed)
     inputs = keras.Input((SIZE, SIZE, 3))
-    x = keras.layers.Conv2D(CHANNELS, 1, name="conv")(inputs)
+    x = inputs
+    if normalize:
+        normalization = keras.layers.Normalization(
+            mean=MEAN, variance=STD**2, name="normalize"
+        )
+        x = normalization(x)
+    x = keras.layers.Conv2D(CHANNELS, 1, name="conv")(x)
     x = keras.layers.AveragePooling2D(2, name="pool")(x)
     x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
     outputs = keras.layers.Dense(CLASSES, activation=activation, name="head")(x)
@@ -28,12 +39,24 @@ def tiny_model(activation="softmax", seed=0):
         "float32"
     )
     conv_kernel[..., -1] = 0.0  # the last channel is constant: its bias, 0.5
+    if normalize:
+        conv_kernel *= 60.0  # inputs about 60 times smaller
     conv_bias = np.array([0.2, -0.3, 0.1, -0.2, 0.0, 0.5], "float32")
     dense_kernel = rng.normal(0, 2.0, (CHANNELS, CLASSES)).astype("float32")
     dense_bias = rng.normal(0, 0.1, (CLASSES,)).astype("float32")
     model.get_layer("conv").set_weights([conv_kernel, conv_bias])
     model.get_layer("head").set_weights([dense_kernel, dense_bias])
+    if normalize:
+        model.preprocessor = normalization
     return model
+
+
+def preprocess(model, images):
+    """The model's input after its normalisation (the images without one)."""
+    names = [layer.name for layer in model.layers]
+    if "normalize" not in names:
+        return images.astype("float64")
+    return (images.astype("float64") - MEAN) / STD
 
 
 def weights_of(model):
@@ -42,17 +65,27 @@ def weights_of(model):
     return conv_kernel[0, 0], conv_bias, dense_kernel, dense_bias
 
 
-def features(model, images):
-    """The "pool" activations A, (B, 4, 4, K)."""
+def network_features(model, inputs):
+    """The "pool" activations A, (B, 4, 4, K), from preprocessed inputs."""
     conv_kernel, conv_bias, _, _ = weights_of(model)
-    a = images.astype("float64") @ conv_kernel + conv_bias
+    a = inputs.astype("float64") @ conv_kernel + conv_bias
     b, h, w, k = a.shape
     return a.reshape(b, h // 2, 2, w // 2, 2, k).mean(axis=(2, 4))
 
 
-def logits(model, images):
+def features(model, images):
+    """The "pool" activations A, (B, 4, 4, K)."""
+    return network_features(model, preprocess(model, images))
+
+
+def network_logits(model, inputs):
     _, _, dense_kernel, dense_bias = weights_of(model)
-    return features(model, images).mean(axis=(1, 2)) @ dense_kernel + dense_bias
+    pooled = network_features(model, inputs).mean(axis=(1, 2))
+    return pooled @ dense_kernel + dense_bias
+
+
+def logits(model, images):
+    return network_logits(model, preprocess(model, images))
 
 
 def softmax(z):
@@ -118,7 +151,13 @@ def gradcam_plus_plus(model, images, class_index):
     return cam(activations, weights)
 
 
-def scorecam(model, images, class_index, top_n=None):
+def scorecam(model, images, class_index, top_n=None, masking="preprocessed"):
+    """Score-CAM; the masks multiply the preprocessed input (the authors'
+    code) or, with `masking="images"`, the images themselves."""
+    if masking == "preprocessed":
+        inputs, scores = preprocess(model, images), network_logits
+    else:
+        inputs, scores = images, logits
     activations = features(model, images)
     weights = np.zeros((len(images), CHANNELS))
     for b in range(len(images)):
@@ -130,6 +169,6 @@ def scorecam(model, images, class_index, top_n=None):
             up = resize_bilinear(activations[b : b + 1, :, :, k], SIZE, SIZE)
             if up.max() == up.min():
                 continue
-            masked = images[b : b + 1] * minmax(up)[..., None]
-            weights[b, k] = softmax(logits(model, masked))[0, class_index[b]]
+            masked = inputs[b : b + 1] * minmax(up)[..., None]
+            weights[b, k] = softmax(scores(model, masked))[0, class_index[b]]
     return cam(activations, weights)

@@ -1,12 +1,14 @@
 """Grad-CAM, Grad-CAM++ and Score-CAM against numpy computations by hand,
-and Score-CAM's memory bound (the model never sees more than `chunk_size`
-masked images at once)."""
+Score-CAM's masking of the preprocessed input, and its memory bound (the
+model never sees more than `chunk_size` masked images at once)."""
 
 import keras
 import numpy as np
 import pytest
 from explain import numpy_cams as ref
 
+import lficam_tf
+from lficam_tf import graph
 from lficam_tf.explain import GradCAM, GradCAMPlusPlus, ScoreCAM, explain
 
 RNG = np.random.default_rng(1)
@@ -88,6 +90,61 @@ def test_faster_scorecam_scores_the_top_variance_channels(tiny):
     assert np.abs(expected - ref.scorecam(tiny, IMAGES, target)).max() > 1e-3
 
 
+@pytest.fixture(scope="module")
+def normalized():
+    """The tiny model with a normalisation layer as its `preprocessor`."""
+    return ref.tiny_model("softmax", normalize=True)
+
+
+def test_scorecam_masks_the_preprocessed_input_by_default(normalized):
+    target = np.array([0, 1, 2, 1, 0])
+    result = explain(normalized, IMAGES, method="scorecam", class_index=target)
+    expected = ref.scorecam(normalized, IMAGES, target)
+    np.testing.assert_allclose(result.maps, expected, atol=2e-5)
+    np.testing.assert_allclose(
+        result.probabilities, ref.softmax(ref.logits(normalized, IMAGES)), atol=1e-5
+    )
+    # Masked-out pixels take the mean, not black: the maps differ.
+    black = ref.scorecam(normalized, IMAGES, target, masking="images")
+    assert np.abs(expected - black).max() > 5e-3  # 250 times the tolerance
+
+
+def test_scorecam_masks_the_images_on_request(normalized):
+    target = np.array([2, 1, 0, 0, 1])
+    cam = ScoreCAM(normalized, chunk_size=4, top_n=4, masking="images")
+    maps, _, _ = cam(IMAGES, target)
+    expected = ref.scorecam(normalized, IMAGES, target, top_n=4, masking="images")
+    np.testing.assert_allclose(maps, expected, atol=2e-5)
+
+
+def test_scorecam_on_a_package_model_masks_after_its_preprocessor():
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu")(inputs)
+    model = lficam_tf.build_model(keras.Model(inputs, x), 3, preprocessing="cifar")
+    cam = ScoreCAM(model)
+    assert cam.preprocessor is model.preprocessor
+    images = RNG.uniform(0, 255, (2, 16, 16, 3)).astype("float32")
+    logits = model(images)["logits"]
+    # The scoring network starts after the preprocessor ...
+    np.testing.assert_allclose(
+        cam.network(model.preprocessor(images)), logits, rtol=1e-5, atol=1e-5
+    )
+    # ... so an all-masked input is the dataset's mean image.
+    mean = np.asarray(model.preprocessor.get_layer("normalize").mean).reshape(3)
+    mean_image = np.broadcast_to(mean, (1, 16, 16, 3)).astype("float32")
+    np.testing.assert_allclose(
+        cam.network(np.zeros((1, 16, 16, 3), "float32")),
+        model(mean_image)["logits"],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    on_images = ScoreCAM(model, masking="images")
+    assert on_images.preprocessor is None
+    assert on_images.network is on_images.scores.model
+    with pytest.raises(ValueError, match="`layer` must be a top-level layer"):
+        graph.skip_layer(cam.scores.model, model.preprocessor.get_layer("normalize"))
+
+
 def test_linear_output_model_needs_no_stripping():
     model = ref.tiny_model(activation=None)
     target = np.array([2, 2, 1, 0, 1])
@@ -162,6 +219,14 @@ def test_invalid_cam_arguments(tiny):
         ScoreCAM(tiny, chunk_size=0)
     with pytest.raises(ValueError, match="`top_n` must be None"):
         ScoreCAM(tiny, top_n=0)
+    with pytest.raises(
+        ValueError,
+        match=r"`masking` must be one of \('preprocessed', 'images'\).*"
+        r"Received: masking='normalised'",
+    ):
+        ScoreCAM(tiny, masking="normalised")
+    with pytest.raises(TypeError, match="`masking` must be a str"):
+        ScoreCAM(tiny, masking=None)
     with pytest.raises(ValueError, match="`layer` must output feature maps"):
         GradCAM(tiny, layer="gap")
     with pytest.raises(ValueError, match="has no layer 'nope'"):
