@@ -2,8 +2,9 @@
 
 - `export(model, export_dir, version=1)`: `export_dir/<version>/` in TF
   Serving's layout, with `serving_default` (float32 images),
-  `serving_uint8` and `serving_bytes` (encoded JPEG / PNG) signatures that
-  return the probabilities, the top-k classes and the attention map.
+  `serving_uint8` and `serving_bytes` (encoded JPEG / PNG / GIF / BMP /
+  WebP) signatures that return the probabilities, the top-k classes and the
+  attention map.
 - `to_tflite(model, path)`: the same outputs as a LiteRT (TFLite) file.
 
 The subpackage is callable: `lficam_tf.export(model, export_dir)` is

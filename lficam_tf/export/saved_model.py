@@ -133,7 +133,8 @@ def export(
       request);
     - `serving_uint8`: `images`, the same as uint8 (a compact gRPC request);
     - `serving_bytes`: `image_bytes`, string `(batch_size,)`: encoded JPEG,
-      PNG, GIF or BMP files of any size (REST: `{"b64": ...}`), decoded to RGB
+      PNG, GIF, BMP or WebP files of any size (REST: `{"b64": ...}`; the
+      formats of `lficam_tf.image_formats`, as training), decoded to RGB
       (grey repeated, alpha dropped) and brought to the model's input size
       as `lficam_tf.data.build_pipeline` does for evaluation (see
       `center_crop`).
@@ -153,8 +154,9 @@ def export(
       `(batch_size, K)` for LFI-CAM, `attention_logits` for ABN.
 
     A bad request (wrong rank, not 3 channels, another size, an empty batch,
-    values outside 0..255, bytes that are not an image) fails with a message
-    that names the problem. See docs/serving.md.
+    values outside 0..255, bytes that are not an image, files cut short,
+    another dtype) fails with a message that names the problem (and the
+    images' indices). See docs/serving.md.
 
     The version is written to a hidden temporary folder next to it and
     renamed when complete, so TF Serving never sees half a version.

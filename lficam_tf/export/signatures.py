@@ -5,8 +5,9 @@
 
 - `serving_default(images)`: float32 RGB in 0..255;
 - `serving_uint8(images)`: uint8 RGB;
-- `serving_bytes(image_bytes)`: encoded JPEG / PNG / GIF / BMP strings, which
-  are decoded to RGB and resized to the model's input size.
+- `serving_bytes(image_bytes)`: encoded image files (the formats of
+  `lficam_tf.image_formats`: JPEG, PNG, GIF, BMP, WebP), which are decoded
+  to RGB and resized to the model's input size.
 
 Every request is checked inside the graph with `tf.debugging.Assert` before
 the model runs, so that TF Serving and `tf.saved_model.load` answer a bad
@@ -16,17 +17,40 @@ with an unknown rank for that reason: with a declared shape, Python callers
 get a generic shape-binding error first, and graph optimisation (Grappler)
 folds the shape checks away, as it also does when a check's tensor later
 goes through `tf.ensure_shape` (so `tf.reshape` gives the static shape here).
+`serving_bytes` decodes in a `tf.data` map whose failures `ignore_errors`
+drops, so that a damaged file is named by its index in the batch. A request
+of another dtype than the signature's fails in TensorFlow before the graph
+runs; the functions' names (`ENDPOINT_NAME`), which TensorFlow's message
+quotes, say which signature takes which dtype.
 """
 
 import tensorflow as tf
 
-#: The first bytes of the formats that `tf.io.decode_image` reads.
-IMAGE_SIGNATURES = (
-    ("JPEG", b"\xff\xd8\xff"),
-    ("PNG", b"\x89PNG\r\n\x1a\n"),
-    ("GIF", b"GIF8"),
-    ("BMP", b"BM"),
+from lficam_tf.image_formats import FORMAT_NAMES, IMAGE_FORMATS
+
+#: `(name, ((offset, bytes), ...))`: how each format's files start.
+IMAGE_SIGNATURES = tuple((f.name, f.signature) for f in IMAGE_FORMATS)
+
+#: The name of the signatures' functions. TensorFlow quotes it when a
+#: request has another dtype than the signature ("cannot compute
+#: __inference_signature_wrapper_<name>_123 as input #0 was expected to be a
+#: float tensor but is a double tensor"), so it says which takes which.
+ENDPOINT_NAME = (
+    "serving_default_takes_float32__serving_uint8_takes_uint8__"
+    "serving_bytes_takes_encoded_files"
 )
+
+#: Two hex digits per byte value, to show received bytes in messages (raw
+#: bytes that are not UTF-8 would make the message itself undecodable).
+_HEX = tuple(f"{i:02x}" for i in range(256))
+
+
+def _hex_prefix(strings, length=8):
+    """The first `length` bytes of a batch of <= 1 string, as "ff d8 00"."""
+    chars = tf.strings.bytes_split(tf.strings.substr(strings, 0, length))
+    codes = tf.reshape(tf.io.decode_raw(chars.flat_values, tf.uint8), [-1])
+    digits = tf.gather(tf.constant(_HEX), tf.cast(codes, tf.int32))
+    return tf.strings.reduce_join(digits, separator=" ")
 
 
 def _require(condition, template, *values):
@@ -160,12 +184,19 @@ class ServingFunctions:
             return tf.reshape(image_bytes, (-1,))
         shape = tf.shape(image_bytes)
         flat = tf.reshape(image_bytes, (-1,))  # Never fails, whatever the rank.
+        # The first bytes, padded: `substr` fails (echoing the bytes) when
+        # a string is shorter than the position asked.
+        length = max(o + len(m) for _, sig in IMAGE_SIGNATURES for o, m in sig)
+        head = tf.strings.join([tf.strings.substr(flat, 0, length), b"\0" * length])
         known = tf.zeros_like(flat, dtype=tf.bool)
-        for _, magic in IMAGE_SIGNATURES:
-            start = tf.strings.substr(flat, 0, len(magic))
-            known = tf.logical_or(known, tf.equal(start, magic))
+        for _, signature in IMAGE_SIGNATURES:
+            matches = tf.ones_like(flat, dtype=tf.bool)
+            for offset, magic in signature:
+                start = tf.strings.substr(head, offset, len(magic))
+                matches = tf.logical_and(matches, tf.equal(start, magic))
+            known = tf.logical_or(known, matches)
         bad = tf.where(tf.logical_not(known))[:, 0]
-        names = ", ".join(name for name, _ in IMAGE_SIGNATURES)
+        names = FORMAT_NAMES
         checks = [
             (
                 tf.equal(tf.size(shape), 1),
@@ -184,9 +215,9 @@ class ServingFunctions:
                 tf.reduce_all(known),
                 f"`image_bytes` must be encoded images ({names}). Received: "
                 "image_bytes[i] for i in {} are none of these (the first "
-                "bytes of the first one: {}). Send the bytes of image files "
-                "(base64 encoded in a b64 object in JSON).",
-                [bad, tf.strings.substr(tf.gather(flat, bad[:1]), 0, 8)],
+                "bytes of the first one, in hex: {}). Send the bytes of image "
+                "files (base64 encoded in a b64 object in JSON).",
+                [bad, _hex_prefix(tf.gather(flat, bad[:1]))],
             ),
         ]
         image_bytes = _after(_checks_in_order(checks), image_bytes)
@@ -247,17 +278,52 @@ class ServingFunctions:
             image = tf.io.decode_image(data, channels=3, expand_animations=False)
             image.set_shape((None, None, 3))
             if self.center_crop:
-                return resize_shorter_and_center_crop(
+                image = resize_shorter_and_center_crop(
                     tf.cast(image, tf.float32), (h, w)
                 )
-            # Resizing to the same size is exactly the identity.
-            return to_model_image(image, (h, w))
+            else:  # Resizing to the same size is exactly the identity.
+                image = to_model_image(image, (h, w))
+            return tf.ensure_shape(image, (h, w, 3))
 
-        return tf.map_fn(
-            decode_one,
-            self._check_bytes(image_bytes),
-            fn_output_signature=tf.TensorSpec((h, w, 3), tf.float32),
+        flat = self._check_bytes(image_bytes)
+        if not self.checks:  # TFLite: no tf.data, no Assert.
+            return tf.map_fn(
+                decode_one,
+                flat,
+                fn_output_signature=tf.TensorSpec((h, w, 3), tf.float32),
+            )
+        # Decode in a tf.data map whose failures `ignore_errors` drops: the
+        # indices that are missing afterwards name the damaged files.
+        count = tf.size(flat, out_type=tf.int64)
+        decoded = (
+            tf.data.Dataset.from_tensor_slices((tf.range(count), flat))
+            .map(
+                lambda index, data: (index, decode_one(data)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .ignore_errors()
+            .batch(tf.maximum(count, 1))
         )
+        nothing = tf.data.Dataset.from_tensors(
+            (tf.zeros((0,), tf.int64), tf.zeros((0, h, w, 3), tf.float32))
+        )
+        indices, images = decoded.concatenate(nothing).take(1).get_single_element()
+        ok = tf.scatter_nd(indices[:, None], tf.ones_like(indices), [count])
+        failed = tf.where(tf.equal(ok, 0))[:, 0]
+        checks = _checks_in_order(
+            [
+                (
+                    tf.equal(tf.size(failed), 0),
+                    "`image_bytes` must be complete image files. Received: "
+                    "image_bytes[i] for i in {} could not be decoded (cut "
+                    "short or damaged after the header). Send these files "
+                    "again, or check them with an image viewer.",
+                    [failed],
+                )
+            ]
+        )
+        return _after(checks, images)
 
     def serve_bytes(self, image_bytes):
         return self.outputs(self.decode(image_bytes))
@@ -270,15 +336,25 @@ class ServingFunctions:
         batch = None if self.checks else (None,)
         return {
             "serving_default": (
-                self.serve_float,
+                _named(self.serve_float),
                 [tf.TensorSpec(images, tf.float32, name="images")],
             ),
             "serving_uint8": (
-                self.serve_uint8,
+                _named(self.serve_uint8),
                 [tf.TensorSpec(images, tf.uint8, name="images")],
             ),
             "serving_bytes": (
-                self.serve_bytes,
+                _named(self.serve_bytes),
                 [tf.TensorSpec(batch, tf.string, name="image_bytes")],
             ),
         }
+
+
+def _named(method):
+    """`method` under `ENDPOINT_NAME`, which dtype errors quote."""
+
+    def endpoint(inputs):
+        return method(inputs)
+
+    endpoint.__name__ = endpoint.__qualname__ = ENDPOINT_NAME
+    return endpoint

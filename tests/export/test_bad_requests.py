@@ -1,9 +1,12 @@
 """Bad requests fail inside the exported graph with a message that names
 the problem (checked on the loaded SavedModel, as TF Serving runs it)."""
 
+import io
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 PNG = b"\x89PNG\r\n\x1a\n"
 JPEG = b"\xff\xd8\xff"
@@ -61,9 +64,14 @@ CASES = [
     (
         "serving_bytes",
         np.array([PNG + b"...", b"hello world, not an image"], object),
-        r"`image_bytes` must be encoded images \(JPEG, PNG, GIF, BMP\)\. "
+        r"`image_bytes` must be encoded images \(JPEG, PNG, GIF, BMP, WebP\)\. "
         r"Received: image_bytes\[i\] for i in \[1\] are none of these "
-        r"\(the first bytes of the first one: \[.*hello wo.*\]\)",
+        r"\(the first bytes of the first one, in hex: .*68 65 6c 6c 6f 20 77 6f.*\)",
+    ),
+    (  # Bytes that are not UTF-8: the message itself stays readable.
+        "serving_bytes",
+        np.array([b"\xff\xfe\x00\x81\xc3("], object),
+        r"for i in \[0\] are none of these .*in hex: .*ff fe 00 81 c3 28",
     ),
     (
         "serving_bytes",
@@ -76,9 +84,18 @@ CASES = [
         np.zeros((0,), object),
         r"`image_bytes` must hold at least one image; an empty batch is refused",
     ),
-    # Right signature bytes, broken file: TensorFlow's decoders name it.
-    ("serving_bytes", np.array([JPEG + b"garbage" * 9], object), r"Invalid JPEG data"),
-    ("serving_bytes", np.array([PNG + b"x" * 30], object), r"Invalid PNG"),
+    # Right signature bytes, broken file: named by its index.
+    (
+        "serving_bytes",
+        np.array([JPEG + b"garbage" * 9], object),
+        r"`image_bytes` must be complete image files\. Received: image_bytes\[i\] "
+        r"for i in \[0\] could not be decoded \(cut short or damaged",
+    ),
+    (
+        "serving_bytes",
+        np.array([PNG + b"x" * 30], object),
+        r"image_bytes\[i\] for i in \[0\] could not be decoded",
+    ),
 ]
 
 
@@ -107,3 +124,37 @@ def test_checks_are_in_every_export(loaded):
 def test_a_good_request_after_bad_ones_still_works(loaded):
     out = _call(loaded["lficam"], "serving_uint8", np.zeros((2, 32, 32, 3), np.uint8))
     assert out["probabilities"].shape == (2, 10)
+
+
+def _jpeg(seed):
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (40, 40, 3), np.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_files_cut_short_are_named_by_their_index(loaded):
+    good, other = _jpeg(0), _jpeg(1)
+    batch = np.array([good, other[: len(other) // 2], good, good[:-40]], object)
+    with pytest.raises(
+        tf.errors.InvalidArgumentError,
+        match=r"image_bytes\[i\] for i in \[1 3\] could not be decoded",
+    ):
+        _call(loaded["lficam"], "serving_bytes", batch)
+
+
+def test_another_dtype_names_each_signatures_dtype(loaded):
+    float64 = tf.constant(np.zeros((1, 32, 32, 3)))
+    for signature, pattern in [
+        ("serving_default", "expected to be a float tensor but is a double"),
+        ("serving_uint8", "expected to be a uint8 tensor but is a double"),
+    ]:
+        with pytest.raises(tf.errors.InvalidArgumentError, match=pattern) as info:
+            loaded["lficam"].signatures[signature](images=float64)
+        message = str(info.value)
+        for says in (
+            "serving_default_takes_float32",
+            "serving_uint8_takes_uint8",
+            "serving_bytes_takes_encoded_files",
+        ):
+            assert says in message

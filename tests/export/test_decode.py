@@ -39,3 +39,15 @@ def test_grey_and_rgba_files_become_rgb(models):
     decoded = functions.decode(tf.constant([png(grey), png(rgba)])).numpy()
     np.testing.assert_array_equal(decoded[0], np.repeat(grey[..., None], 3, -1))
     np.testing.assert_array_equal(decoded[1], rgba[..., :3])
+
+
+def test_webp_files_are_served_as_training_reads_them(loaded):
+    # Image folders train on WebP (lficam_tf.image_formats): serving takes it.
+    image = np.random.default_rng(4).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="WEBP", lossless=True)
+    serve = loaded["lficam"].signatures["serving_bytes"]
+    from_webp = serve(image_bytes=tf.constant([buffer.getvalue()]))
+    from_png = serve(image_bytes=tf.constant([png(image)]))
+    for name in ("probabilities", "attention"):
+        np.testing.assert_array_equal(from_webp[name].numpy(), from_png[name].numpy())
