@@ -16,10 +16,17 @@ Layout (`RunDir`):
 A run is finished exactly when `metrics.json` exists: every file is written
 to a temporary name and renamed, and metrics.json comes last, so a killed
 run never looks finished. A folder with `config.json` and no
-`metrics.json` is an unfinished run, which the same command resumes.
+`metrics.json` is an unfinished run, which the same command resumes; the
+resume removes the temporary files a killed run left
+(`remove_partial_files`), and adds the time of the earlier calls, kept in
+`checkpoints/wall_seconds.json`, to the run's `wall_seconds`. A folder that
+cannot be written (read-only, full) is a `ConfigError` naming it
+(`output_errors`).
 """
 
 import contextlib
+import errno
+import json
 import os
 import pathlib
 import shutil
@@ -44,6 +51,7 @@ class RunDir:
         self.path = pathlib.Path(path)
         self.config = self.path / "config.json"
         self.checkpoints = self.path / "checkpoints"
+        self.wall_seconds = self.checkpoints / "wall_seconds.json"
         self.best_model = self.path / "best.keras"
         self.best_state = self.path / "best.json"
         self.csv_log = self.path / "training_log.csv"
@@ -307,3 +315,82 @@ def resume_config(path, overrides):
 def remove_checkpoints(run):
     """Remove the per-epoch checkpoint once the run is finished."""
     shutil.rmtree(run.checkpoints, ignore_errors=True)
+
+
+def remove_partial_files(run):
+    """Remove what a killed run left half-written; call with the lock held.
+
+    These are the temporary files of `atomic_path` (`.<name>.*.partial*`)
+    and a half-exported version (`serving/.<version>.partial-*`): a kill
+    skips the clean-up that an exception runs.
+
+    Returns:
+        The sorted list of paths removed.
+    """
+    removed = []
+    for folder in (run.path, run.serving):
+        if not folder.is_dir():
+            continue
+        for path in folder.glob(".*.partial*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path)
+    return sorted(removed)
+
+
+def earlier_wall_seconds(run):
+    """Seconds the earlier calls of an unfinished run took (0 if none)."""
+    try:
+        return float(json.loads(run.wall_seconds.read_text())["seconds"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
+
+
+def save_wall_seconds(run, seconds):
+    """Keep `seconds`, the time of the run's calls so far, for a resume."""
+    atomic_write_text(run.wall_seconds, json.dumps({"seconds": seconds}) + "\n")
+
+
+#: Errors of a folder that cannot take the run's files.
+_FULL_OR_READ_ONLY = (errno.EROFS, errno.ENOSPC, errno.EDQUOT)
+_NOT_ALLOWED = (errno.EACCES, errno.EPERM)
+
+
+def _inside(path, folder):
+    try:
+        pathlib.Path(path).resolve().relative_to(folder.resolve())
+    except (TypeError, ValueError, OSError):
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def output_errors(run):
+    """Raise an `OSError` of writing the run's files as a `ConfigError`.
+
+    A read-only or full file system, or a folder the user may not write,
+    ends the run with one message naming the folder (`train_tf.py` prints
+    it without a traceback); other `OSError`s pass unchanged. Files are
+    written atomically, so nothing is left half-written, and the same
+    command resumes once there is room.
+    """
+    try:
+        yield
+    except OSError as error:
+        inside = error.filename is not None and _inside(error.filename, run.path)
+        if error.errno not in _FULL_OR_READ_ONLY and not (
+            error.errno in _NOT_ALLOWED and inside
+        ):
+            raise
+        where = ""
+        if error.filename is not None and str(error.filename) != str(run.path):
+            where = f" (writing {error.filename})"
+        raise ConfigError(
+            f"`output_dir` must be a folder this process can write, with free "
+            f"space. Received: output_dir={str(run.path)!r}: "
+            f"{error.strerror or error}{where}. Free some space or make it "
+            "writable, then rerun the same command (it resumes the run), or "
+            "pass another --output-dir."
+        ) from error

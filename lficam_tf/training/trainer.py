@@ -256,7 +256,9 @@ def train(config=None, *, resume=None, **overrides):
     on), the epoch, the best accuracy so far and the logs come back; the data
     order of the remaining epochs is drawn from `seed` and the epoch, so it
     differs from that of an uninterrupted run. At most the epoch in flight is
-    lost.
+    lost. Temporary files of the interrupted call are removed, and
+    `wall_seconds` in metrics.json sums the time of all calls (that of a
+    killed call up to its last finished epoch).
 
     Side effects: sets the global random seeds (`keras.utils.set_random_seed`)
     and, before TensorFlow's first operation, its thread pools (`threads`).
@@ -275,7 +277,8 @@ def train(config=None, *, resume=None, **overrides):
 
     Raises:
         ConfigError: a configuration that cannot run (the message says how
-            to fix it), found before anything is written.
+            to fix it), found before anything is written; or an output
+            folder that cannot be written (read-only, full), named.
 
     Example:
 
@@ -303,13 +306,23 @@ def train(config=None, *, resume=None, **overrides):
 
     run, resumed = run_dir_lib.choose_run_dir(config)
     created = not run.path.exists()
-    lock = run_dir_lib.RunLock(run).acquire() if chief else None
+    lock = None
     try:
-        with _dtype_policy(config.mixed_precision):
-            return _train(config, strategy, run, resumed, chief, start)
+        # A read-only or full folder: one message naming it (ConfigError).
+        with run_dir_lib.output_errors(run):
+            lock = run_dir_lib.RunLock(run).acquire() if chief else None
+            if chief and resumed:
+                run_dir_lib.remove_partial_files(run)  # Left by a kill.
+            # wall_seconds counts the earlier calls of a resumed run too.
+            start -= run_dir_lib.earlier_wall_seconds(run) if resumed else 0.0
+            with _dtype_policy(config.mixed_precision):
+                return _train(config, strategy, run, resumed, chief, start)
     except BaseException:
         if chief and created and not run.started:
             shutil.rmtree(run.path, ignore_errors=True)  # Nothing was written.
+        elif chief and lock is not None and run.started and not run.finished:
+            with contextlib.suppress(OSError):  # E.g. the disk is full.
+                run_dir_lib.save_wall_seconds(run, time.perf_counter() - start)
         raise
     finally:
         if lock is not None:
@@ -409,6 +422,12 @@ def _train(config, strategy, run, resumed, chief, start):
             keras.callbacks.CSVLogger(str(run.csv_log), append=True),
             keras.callbacks.TensorBoard(
                 str(run.tensorboard), write_graph=False, profile_batch=0
+            ),
+            # The time so far, for a resume after a kill.
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: run_dir_lib.save_wall_seconds(
+                    run, time.perf_counter() - start
+                )
             ),
             # Last: an epoch counts as done only once everything above is written.
             keras.callbacks.BackupAndRestore(

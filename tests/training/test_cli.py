@@ -2,6 +2,7 @@
 status 2, no traceback, nothing written."""
 
 import dataclasses
+import errno
 import json
 import os
 import pathlib
@@ -11,7 +12,7 @@ import sys
 
 import pytest
 
-from lficam_tf.training import TrainConfig
+from lficam_tf.training import TrainConfig, run_dir
 from lficam_tf.training.cli import build_parser, main
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -209,3 +210,43 @@ def test_script_exit_status_and_no_traceback(tmp_path):
     )
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_read_only_output_folder_is_one_line(capsys, tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    mkdir = pathlib.Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if self == out:
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only)
+    assert main(["--output-dir", str(out), "--threads", "tf", "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(
+        f"train_tf.py: error: `output_dir` must be a folder this process can "
+        f"write, with free space. Received: output_dir='{out}': Read-only file system."
+    )
+    assert not out.exists()
+
+
+def test_a_full_disk_is_one_line_naming_the_folder(capsys, tmp_path, monkeypatch):
+    from lficam_tf.training import trainer
+
+    out = tmp_path / "run"
+
+    def fills_the_disk(config, strategy, run, resumed, chief, start):
+        run_dir.atomic_write_text(run.config, config.to_json())
+        with run_dir.atomic_path(run.model) as tmp:
+            tmp.write_bytes(b"half a model")
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(trainer, "_train", fills_the_disk)
+    assert main(["--output-dir", str(out), "--threads", "tf"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"Received: output_dir='{out}': No space left on device. Free" in err
+    # Nothing half-written.
+    assert not (out / "model.keras").exists() and not list(out.glob(".*partial*"))

@@ -86,6 +86,9 @@ def test_sigkill_then_same_command_resumes(tmp_path):
     assert (run / "config.json").is_file()
     for name in ("metrics.json", "model.keras", "serving", "attention.png"):
         assert not (run / name).exists(), name
+    # The time so far is kept at every epoch's end, for wall_seconds.
+    earlier = json.loads((run / "checkpoints" / "wall_seconds.json").read_text())
+    assert earlier["seconds"] > 0
 
     second = subprocess.run(
         _command(),
@@ -106,6 +109,7 @@ def test_sigkill_then_same_command_resumes(tmp_path):
 
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["epochs"] == 4
+    assert metrics["wall_seconds"] > earlier["seconds"]  # both calls
     with open(run / "training_log.csv") as log:
         epochs = [int(row["epoch"]) for row in csv.DictReader(log)]
     # At most the epoch in flight at the kill is logged twice.
@@ -115,3 +119,36 @@ def test_sigkill_then_same_command_resumes(tmp_path):
     model = keras.models.load_model(run / "model.keras")
     assert int(model.optimizer.iterations.numpy()) == 4 * STEPS_PER_EPOCH
     assert not (run / "checkpoints").exists()
+
+
+def test_resume_sums_the_calls_time_and_removes_leftovers(tmp_path, monkeypatch):
+    """train() around its work (`_train`, stubbed: no TensorFlow training)."""
+    from lficam_tf.training import run_dir, trainer
+
+    out = tmp_path / "run"
+    calls = []
+
+    def work(config, strategy, run, resumed, chief, start):
+        calls.append(resumed)
+        if not resumed:
+            run_dir.atomic_write_text(run.config, config.to_json())
+            time.sleep(0.3)
+            raise KeyboardInterrupt  # stopped in the middle of the run
+        assert not leftover.exists() and not half_export.exists()
+        time.sleep(0.1)
+        return time.perf_counter() - start  # what metrics.json's wall_seconds is
+
+    monkeypatch.setattr(trainer, "_train", work)
+    options = dict(output_dir=str(out), threads="tf", epochs=2)
+    with pytest.raises(KeyboardInterrupt):
+        trainer.train(**options)
+    # What a kill leaves behind (no clean-up ran).
+    leftover = out / ".best.abcd.partial.keras"
+    leftover.write_bytes(b"half a model")
+    half_export = out / "serving" / ".1.partial-0a1b2c3d"
+    half_export.mkdir(parents=True)
+    begin = time.perf_counter()
+    seconds = trainer.train(**options)
+    second = time.perf_counter() - begin
+    assert calls == [False, True]
+    assert seconds >= 0.3 + 0.1 and seconds > second  # both calls

@@ -163,3 +163,44 @@ def test_remove_checkpoints(tmp_path):
     (run.checkpoints / "latest.weights.h5").write_text("x")
     run_dir_lib.remove_checkpoints(run)
     assert not run.checkpoints.exists()
+
+
+def test_remove_partial_files_keeps_everything_else(tmp_path):
+    run = RunDir(tmp_path)
+    keep = [run.config, run.serving / "1" / "saved_model.pb", tmp_path / ".lock"]
+    left = [
+        tmp_path / ".model.k2j4.partial.keras",
+        tmp_path / ".attention.x1.partial.png",
+        run.serving / ".2.partial-0a1b2c3d" / "saved_model.pb",
+    ]
+    for path in keep + left:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    removed = run_dir_lib.remove_partial_files(run)
+    assert removed == sorted([left[0], left[1], left[2].parent])
+    assert all(path.exists() for path in keep)
+    assert not any(path.exists() for path in left)
+
+
+def test_output_errors_name_the_folder_and_pass_other_errors(tmp_path):
+    import errno
+
+    run = RunDir(tmp_path / "run")
+    cases = [
+        (OSError(errno.ENOSPC, "No space left on device"), True),
+        (OSError(errno.EROFS, "Read-only file system", str(run.path)), True),
+        (PermissionError(errno.EACCES, "Permission denied", str(run.metrics)), True),
+        # Not the output folder's: a data file the user may not read.
+        (PermissionError(errno.EACCES, "Permission denied", "/data/x.jpg"), False),
+        (FileNotFoundError(errno.ENOENT, "No such file", str(run.model)), False),
+    ]
+    for error, converted in cases:
+        with pytest.raises(ConfigError if converted else type(error)) as info:
+            with run_dir_lib.output_errors(run):
+                raise error
+        if converted:
+            assert f"Received: output_dir='{run.path}': {error.strerror}" in str(info.value)
+            assert info.value.__cause__ is error
+    with pytest.raises(ConfigError, match=r"\(writing .*metrics\.json\)"):
+        with run_dir_lib.output_errors(run):
+            raise PermissionError(errno.EACCES, "Permission denied", str(run.metrics))
