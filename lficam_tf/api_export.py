@@ -10,8 +10,6 @@ files reload without `custom_objects`.
 import sys
 import types
 
-import keras
-
 PACKAGE = "lficam_tf"
 
 #: Every exported symbol, by its public path. Tests walk this to round-trip
@@ -33,6 +31,8 @@ def lficam_export(path):
 
     def decorator(symbol):
         if isinstance(symbol, type) and hasattr(symbol, "get_config"):
+            import keras  # Here: modules without Keras objects stay light.
+
             symbol = keras.saving.register_keras_serializable(
                 package=PACKAGE, name=name
             )(symbol)

@@ -3,9 +3,8 @@ from keras import ops
 
 from lficam_tf import ops as lfi_ops
 from lficam_tf.api_export import lficam_export
+from lficam_tf.choices import RELU_PLACEMENTS
 from lficam_tf.initializers import he_normal_fan_out
-
-RELU_PLACEMENTS = ("paired", "every")
 
 
 @lficam_export("lficam_tf.layers.FeatureImportanceNetwork")

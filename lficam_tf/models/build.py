@@ -9,11 +9,10 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+from lficam_tf.choices import HEADS
 from lficam_tf.models.abn_classifier import ABNClassifier
 from lficam_tf.models.baseline_classifier import BaselineClassifier
 from lficam_tf.models.lficam_classifier import LFICAMClassifier
-
-HEADS = ("lficam", "abn", "baseline")
 
 
 def _check_input_shape(input_shape):

@@ -15,10 +15,20 @@ exported model, the library behind `python train_tf.py`.
 128
 """
 
+import importlib
+
 from lficam_tf.training.config import ConfigError, TrainConfig
 from lficam_tf.training.presets import PRESETS, get_preset, list_presets
-from lficam_tf.training.strategy import configure_threads, select_strategy
-from lficam_tf.training.trainer import TrainResult, make_config, train
+
+# Loaded on first use, so that `train_tf.py --help` (which imports the
+# configuration only) starts without TensorFlow.
+_LAZY = {
+    "configure_threads": "strategy",
+    "select_strategy": "strategy",
+    "TrainResult": "trainer",
+    "make_config": "trainer",
+    "train": "trainer",
+}
 
 __all__ = [
     "PRESETS",
@@ -32,3 +42,14 @@ __all__ = [
     "select_strategy",
     "train",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f"lficam_tf.training.{_LAZY[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'lficam_tf.training' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -4,7 +4,10 @@ Flags are made from the dataclass, so `--help` documents every field with
 its help text and the default preset's value, and a flag that is not given
 keeps the preset's value. User errors (bad flags, conflicting options, a
 missing data folder) print one message that says the fix and exit with
-status 2, without a traceback (`--traceback` shows it).
+status 2, without a traceback (`--traceback` shows it). The parser needs
+neither Keras nor TensorFlow, so `--help` is instant; TensorFlow loads once
+the flags are parsed (`lficam_tf.tf_logs`: without the no-GPU lines of a
+CPU machine).
 """
 
 import argparse
@@ -13,7 +16,7 @@ import sys
 import types
 import typing
 
-from lficam_tf.layers.feature_importance_network import RELU_PLACEMENTS
+from lficam_tf.choices import RELU_PLACEMENTS
 from lficam_tf.training.config import (
     AUGMENTATIONS,
     HEADS,
@@ -186,6 +189,11 @@ def main(argv=None):
     print_config = args.pop("print_config", False)
     resume = args.pop("resume", None)
 
+    # TensorFlow loads only now, after the flags are parsed (an instant
+    # --help), and without the no-GPU lines of a CPU machine.
+    from lficam_tf.tf_logs import import_tensorflow
+
+    import_tensorflow()
     from lficam_tf.training.config import field_names
     from lficam_tf.training.run_dir import resume_config
     from lficam_tf.training.trainer import make_config, train

@@ -15,8 +15,7 @@ import json
 import numbers
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.layers.feature_importance_network import RELU_PLACEMENTS
-from lficam_tf.models.build import HEADS
+from lficam_tf.choices import HEADS, RELU_PLACEMENTS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 WEIGHT_DECAY_MODES = ("auto", "coupled", "decoupled")

@@ -250,3 +250,46 @@ def test_a_full_disk_is_one_line_naming_the_folder(capsys, tmp_path, monkeypatch
     assert f"Received: output_dir='{out}': No space left on device. Free" in err
     # Nothing half-written.
     assert not (out / "model.keras").exists() and not list(out.glob(".*partial*"))
+
+
+def test_help_is_instant_clean_and_loads_no_tensorflow():
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(REPO / "train_tf.py"), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("usage: train_tf.py")
+    imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines()]
+    assert imported and all(line.startswith("import time:") for line in done.stderr.splitlines())
+    heavy = [m for m in imported if m.split(".")[0] in ("tensorflow", "keras", "numpy")]
+    assert heavy == []
+
+
+def test_no_gpu_noise_is_dropped_and_real_errors_kept(capfd):
+    from lficam_tf.tf_logs import NoGpuNoise, filtered_stderr
+
+    preamble = (
+        "WARNING: All log messages before absl::InitializeLog() is called are "
+        "written to STDERR\n"
+    )
+    no_driver = (
+        "I0000 00:00:1795959246.394679    4460 cudart_stub.cc:31] Could not find "
+        "cuda drivers on your machine, GPU will not be used.\n"
+    )
+    cuinit = (
+        "E0000 00:00:1795959287.497373    4554 cuda_platform.cc:52] failed call to "
+        "cuInit: INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+    )
+    other = "E0000 00:00:1795959287.5    4554 foo.cc:1] a real error\n"
+    # With a driver installed (no "Could not find cuda drivers"), a failing
+    # cuInit is a real error and shows.
+    with filtered_stderr(NoGpuNoise().keep):
+        os.write(2, (preamble + cuinit).encode())
+    assert capfd.readouterr().err == cuinit
+    with filtered_stderr(NoGpuNoise().keep):
+        os.write(2, (preamble + no_driver + other + preamble + no_driver).encode())
+        print("from Python", file=sys.stderr)
+        os.write(2, cuinit.encode())
+    assert capfd.readouterr().err == other + "from Python\n"
