@@ -14,6 +14,8 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["lficam_tf", "lficam_tf.*"]),
+    # The trained classifiers of weights="cifar10" (experiments/ship_checkpoints.py).
+    package_data={"lficam_tf": ["weights/*.weights.h5", "weights/manifest.json"]},
     py_modules=["train_tf"],
     # `tensorflow` runs on the CPU as well; GPU users add `tensorflow[and-cuda]`.
     install_requires=[

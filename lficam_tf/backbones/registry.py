@@ -30,12 +30,19 @@ class BackboneSpec:
             of `lficam_tf.backbones.PREPROCESSING`), or `None` when the
             backbone normalises inside itself.
         feature_layer: the layer whose output is F, where it has a stable name.
-        family: `"applications"`, `"cifar_resnet"` or `"resnet"`.
+        family: `"applications"`, `"cifar_resnet"`, `"cifar_densenet"`,
+            `"cifar_resnext"` or `"resnet"`.
         build_abn: `build_abn(input_shape, weights, **options)` returning the
             three parts of an Attention Branch Network (extractor, perception
             stage, attention stage), or `None` where ABN is not supported.
-        options: the extra keyword options `build` accepts (e.g. `stem_stride`).
+        options: the extra keyword options `build` and `build_abn` accept
+            (e.g. `stem_stride`).
         description: one line for `list_backbones` users.
+        post_attention: `post_attention(features_shape)` returning a
+            `keras.Model` of the backbone's own layers that follow F in the
+            original network (DenseNet's final BN and ReLU), which the
+            LFI-CAM head applies to F' = (1 + A) F and the baseline to F,
+            before pooling; `None` where F goes straight to the pooling.
     """
 
     name: str
@@ -49,6 +56,7 @@ class BackboneSpec:
     build_abn: Optional[Callable] = None
     options: tuple = ()
     description: str = ""
+    post_attention: Optional[Callable] = None
 
 
 _REGISTRY = {}

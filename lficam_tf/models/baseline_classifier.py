@@ -4,6 +4,8 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.models.classifier import ImageClassifier, classifier_dense
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
+_PARTS = ("backbone", "preprocessor", "post_attention")
+
 
 @lficam_export("lficam_tf.models.BaselineClassifier")
 class BaselineClassifier(ImageClassifier):
@@ -17,6 +19,9 @@ class BaselineClassifier(ImageClassifier):
         backbone: `keras.Model` from preprocessed images to feature maps.
         num_classes: int. Number of classes.
         preprocessor: `keras.layers.Layer` or None. Defaults to `None`.
+        post_attention: `keras.Model` or None. The backbone's layers after F
+            (DenseNet's final BN and ReLU), applied to F before the pooling,
+            as in `LFICAMClassifier` with A = 0. Defaults to `None`.
         **kwargs: `name` and `trainable`.
 
     Call arguments:
@@ -34,17 +39,23 @@ class BaselineClassifier(ImageClassifier):
     (1, 10)
     """
 
-    def __init__(self, backbone, num_classes, preprocessor=None, **kwargs):
+    def __init__(
+        self, backbone, num_classes, preprocessor=None, post_attention=None, **kwargs
+    ):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self.post_attention = post_attention
         self.pooling = keras.layers.GlobalAveragePooling2D(name="pooling")
         self.classifier = classifier_dense(num_classes, backbone.output.shape[-1])
 
         # === Functional Model ===
         images = keras.Input(backbone.input_shape[1:], name="images")
         x = preprocessor(images) if preprocessor is not None else images
-        logits = self.classifier(self.pooling(backbone(x)))
+        features = backbone(x)
+        if post_attention is not None:
+            features = post_attention(features)
+        logits = self.classifier(self.pooling(features))
         kwargs.setdefault("name", "baseline_classifier")
         self._init_functional(images, {"logits": logits}, **kwargs)
 
@@ -53,7 +64,7 @@ class BaselineClassifier(ImageClassifier):
 
     def get_config(self):
         return {
-            **serialize_parts(self, ("backbone", "preprocessor")),
+            **serialize_parts(self, _PARTS),
             "num_classes": self.num_classes,
             "name": self.name,
             "trainable": self.trainable,
@@ -61,4 +72,4 @@ class BaselineClassifier(ImageClassifier):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**deserialize_parts(config, ("backbone", "preprocessor")))
+        return cls(**deserialize_parts(config, _PARTS))

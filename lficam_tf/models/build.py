@@ -127,6 +127,7 @@ def build_model(
     input_shape = _check_input_shape(input_shape)
     weights = weights_lib.validate_weights_argument(weights)
 
+    post_attention = None
     if isinstance(backbone, keras.Model):
         parts = _user_backbone(backbone, feature_layer, input_shape, weights, head)
         default_preprocessing = None
@@ -140,6 +141,9 @@ def build_model(
             )
         parts = _registered_backbone(spec, input_shape, weights, head, stem_stride)
         default_preprocessing = spec.preprocessing
+        if spec.post_attention is not None and head != "abn":
+            # ABN's perception stage holds these layers already.
+            post_attention = spec.post_attention(parts.output.shape[1:])
 
     preprocessor = _resolve_preprocessing(preprocessing, default_preprocessing)
     kwargs = {"name": name} if name else {}
@@ -149,7 +153,9 @@ def build_model(
             extractor, perception, attention, num_classes, preprocessor, **kwargs
         )
     if head == "baseline":
-        return BaselineClassifier(parts, num_classes, preprocessor, **kwargs)
+        return BaselineClassifier(
+            parts, num_classes, preprocessor, post_attention, **kwargs
+        )
     return LFICAMClassifier(
         parts,
         num_classes,
@@ -157,6 +163,7 @@ def build_model(
         fin_depth=fin_depth,
         fin_relu=fin_relu,
         fin_width=fin_width,
+        post_attention=post_attention,
         **kwargs,
     )
 

@@ -7,6 +7,8 @@ from lficam_tf.layers.residual_attention import ResidualAttention
 from lficam_tf.models.classifier import ImageClassifier, classifier_dense
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
+_PARTS = ("backbone", "preprocessor", "post_attention")
+
 
 @lficam_export("lficam_tf.models.LFICAMClassifier")
 class LFICAMClassifier(ImageClassifier):
@@ -15,7 +17,10 @@ class LFICAMClassifier(ImageClassifier):
     images (RGB, 0..255) -> preprocessing -> backbone -> feature maps F;
     the Feature Importance Network weighs the channels (w), the weighted sum
     is the attention map A, and the classifier sees (1 + A) * F through
-    global average pooling and a dense layer (METHOD.md section 2). Map and
+    global average pooling and a dense layer (METHOD.md section 2); a
+    backbone whose own layers follow F in the original network (DenseNet's
+    final BN and ReLU) has them run on (1 + A) * F first, as
+    `post_attention`. Map and
     prediction come from one forward pass. Build one with
     `lficam_tf.build_model(backbone, num_classes, head="lficam")`.
 
@@ -28,6 +33,9 @@ class LFICAMClassifier(ImageClassifier):
         fin_depth: int. FIN's conv-BN units. Defaults to `4`.
         fin_relu: str. `"paired"` or `"every"`. Defaults to `"paired"`.
         fin_width: int or None. FIN's hidden width; `None` is K. Defaults to `None`.
+        post_attention: `keras.Model` or None. The backbone's layers after F,
+            applied to (1 + A) * F before the pooling; it keeps the shape.
+            Defaults to `None`.
         **kwargs: `name` and `trainable`.
 
     Call arguments:
@@ -59,11 +67,13 @@ class LFICAMClassifier(ImageClassifier):
         fin_depth=4,
         fin_relu="paired",
         fin_width=None,
+        post_attention=None,
         **kwargs,
     ):
         # === Layers ===
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self.post_attention = post_attention
         self.feature_importance = FeatureImportanceNetwork(
             depth=fin_depth, relu=fin_relu, width=fin_width, name="feature_importance"
         )
@@ -79,6 +89,8 @@ class LFICAMClassifier(ImageClassifier):
         importance = self.feature_importance(features, x)
         attention = self.attention_map(features, importance)
         attended = self.residual_attention(features, attention)
+        if post_attention is not None:
+            attended = post_attention(attended)
         logits = self.classifier(self.pooling(attended))
         kwargs.setdefault("name", "lficam_classifier")
         self._init_functional(
@@ -95,7 +107,7 @@ class LFICAMClassifier(ImageClassifier):
 
     def get_config(self):
         return {
-            **serialize_parts(self, ("backbone", "preprocessor")),
+            **serialize_parts(self, _PARTS),
             "num_classes": self.num_classes,
             "fin_depth": self.fin_depth,
             "fin_relu": self.fin_relu,
@@ -106,4 +118,4 @@ class LFICAMClassifier(ImageClassifier):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**deserialize_parts(config, ("backbone", "preprocessor")))
+        return cls(**deserialize_parts(config, _PARTS))
