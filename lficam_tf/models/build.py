@@ -86,8 +86,11 @@ def build_model(
             `list_backbones(abn=True)`) or `"baseline"` (no attention).
             Defaults to `"lficam"`.
         weights: None (random initialisation), `"imagenet"` (the
-            `keras.applications` backbones; needs internet once) or the path of
-            a backbone weights file. Defaults to `None`.
+            `keras.applications` backbones; needs internet once), `"cifar10"`
+            (the whole classifier trained on CIFAR-10, shipped with the
+            package: `"cifar_resnet20"`, 10 classes, every head; test
+            accuracies in the README) or the path of a backbone weights file.
+            Defaults to `None`.
         feature_layer: str. With a user's model: the layer (path
             `"outer/inner"` for nested models) whose output is F. Defaults to
             the last layer with a 4-D output.
@@ -126,6 +129,26 @@ def build_model(
         )
     input_shape = _check_input_shape(input_shape)
     weights = weights_lib.validate_weights_argument(weights)
+    named = weights_lib.named_weights_path(
+        weights,
+        backbone,
+        num_classes,
+        input_shape,
+        head,
+        {
+            "feature_layer": feature_layer,
+            "preprocessing": preprocessing,
+            "fin_depth": fin_depth,
+            "fin_relu": fin_relu,
+            "fin_width": fin_width,
+            "stem_stride": stem_stride,
+        },
+    )
+    if named is not None:
+        # The whole classifier's weights, not only the backbone's.
+        model = build_model(backbone, num_classes, head=head, name=name)
+        return weights_lib.load_classifier_weights(model, named)
+
 
     post_attention = None
     if isinstance(backbone, keras.Model):
