@@ -3,10 +3,13 @@
     lficam-explain MODEL IMAGE_OR_FOLDER... --out DIR [--method native]
         [--top-k 5] [--class-names FILE] [--batch-size 32]
 
-MODEL is a `.keras` file (every method) or a SavedModel folder, e.g. a
+MODEL is a `.keras` file (every method), a SavedModel folder, e.g. a
 version folder of `lficam_tf.export.export` (the model's own map only:
 post-hoc methods need gradients and inner layers, which an export does not
-keep). Folders are searched recursively for images (the formats of
+keep), or a classifier shipped with the package, `WEIGHTS:BACKBONE[:HEAD]`
+(e.g. `cifar10:cifar_resnet20:lficam`, what `lficam_tf.build_model(backbone,
+weights=WEIGHTS, head=HEAD)` loads; HEAD defaults to lficam; every method,
+class names included). Folders are searched recursively for images (the formats of
 `lficam_tf.image_formats`: .jpg .jpeg .png .gif .bmp .webp), in sorted
 order. Images are resized (bilinear) to the model's input size. Writes into
 DIR one overlay PNG per image, `<name>_<method>.png`, and `predictions.json`
@@ -35,13 +38,38 @@ from lficam_tf.image_formats import IMAGE_SUFFIXES
 PROG = "lficam-explain"
 
 
+def parse_named_model(text):
+    """`(weights, backbone, head)` of `WEIGHTS:BACKBONE[:HEAD]`, or None.
+
+    None when `text` names no weights of `NAMED_WEIGHTS` (or is an existing
+    path), so that files and folders are read as before.
+    """
+    from lficam_tf.backbones.weights import NAMED_WEIGHTS
+
+    parts = str(text).split(":")
+    if parts[0] not in NAMED_WEIGHTS or pathlib.Path(text).exists():
+        return None
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ValueError(
+            f"`MODEL` must be WEIGHTS:BACKBONE[:HEAD] to load the package's "
+            f"trained classifiers, e.g. '{parts[0]}:cifar_resnet20:lficam'. "
+            f"Received: MODEL={text!r}"
+        )
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else "lficam"
+
+
 def load_model(path):
-    """A `.keras` file as a Keras model, a SavedModel folder as a loaded one."""
+    """A `.keras` file as a Keras model, a SavedModel folder as a loaded one,
+    `WEIGHTS:BACKBONE[:HEAD]` as the package's trained classifier."""
     import keras
     import tensorflow as tf
 
     import lficam_tf.models  # noqa: F401  Registers the package's classes.
 
+    named = parse_named_model(path)
+    if named is not None:
+        weights, backbone, head = named
+        return lficam_tf.models.build_model(backbone, head=head, weights=weights)
     path = pathlib.Path(path)
     if path.is_dir() and (path / "saved_model.pb").is_file():
         return tf.saved_model.load(str(path))
@@ -51,8 +79,9 @@ def load_model(path):
     if path.is_dir() and any(child.name.isdigit() for child in path.iterdir()):
         hint = " This looks like an export base folder: pass a version folder."
     raise ValueError(
-        "`MODEL` must be a .keras file or a SavedModel folder (with "
-        f"saved_model.pb). Received: MODEL={str(path)!r}.{hint}"
+        "`MODEL` must be a .keras file, a SavedModel folder (with "
+        "saved_model.pb) or a shipped classifier such as "
+        f"'cifar10:cifar_resnet20:lficam'. Received: MODEL={str(path)!r}.{hint}"
     )
 
 
@@ -100,7 +129,12 @@ def read_class_names(path, num_classes):
     return [str(name) for name in names]
 
 
-def _model_class_names(model):
+def _model_class_names(model, model_argument=None):
+    named = parse_named_model(model_argument) if model_argument else None
+    if named is not None:
+        from lficam_tf.backbones.weights import NAMED_WEIGHTS
+
+        return list(NAMED_WEIGHTS[named[0]]["class_names"])
     names = getattr(model, "class_names", None)
     if names is None or isinstance(names, dict):
         return None
@@ -159,6 +193,7 @@ examples:
   lficam-explain model.keras cat.jpg dog.png --out maps/ --method gradcam --top-k 3
   lficam-explain model.keras photos/ --out maps/ --method scorecam --top-n 16
   lficam-explain runs/shapes-1/serving/1 photos/ --out maps/ --class-names names.txt
+  lficam-explain cifar10:cifar_resnet20:lficam photos/ --out maps/   # shipped model
 
 Writes DIR/<image>_<method>.png (the map over the image) for each image and
 DIR/predictions.json (top-k classes, probabilities, the explained class, the
@@ -182,8 +217,10 @@ def build_parser():
     parser.add_argument(
         "model",
         metavar="MODEL",
-        help="a .keras file (every method), or a SavedModel version folder "
-        "(e.g. runs/<run>/serving/1; --method native only)",
+        help="a .keras file (every method), a SavedModel version folder "
+        "(e.g. runs/<run>/serving/1; --method native only), or a classifier "
+        "shipped with the package, WEIGHTS:BACKBONE[:HEAD] (e.g. "
+        "cifar10:cifar_resnet20:abn; HEAD defaults to lficam)",
     )
     parser.add_argument(
         "inputs",
@@ -289,7 +326,7 @@ def run(args):
     names = (
         read_class_names(args.class_names, num_classes)
         if args.class_names
-        else _model_class_names(model)
+        else _model_class_names(model, args.model)
     )
     size = _input_size(model, explainer, args.image_size)
     out = pathlib.Path(args.out)
