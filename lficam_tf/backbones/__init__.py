@@ -1,10 +1,16 @@
 """Backbones: a registry of named feature extractors.
 
-Importing this package registers the CIFAR ResNets, the ImageNet-style
-ResNet-18/34 and the `keras.applications` CNNs.
+Importing this package registers the CIFAR ResNets, DenseNet-BC and
+ResNeXt, the ImageNet-style ResNet-18/34 and the `keras.applications` CNNs.
 """
 
-from lficam_tf.backbones import applications, cifar_resnet, resnet  # noqa: F401 (registers)
+from lficam_tf.backbones import (  # noqa: F401 (registers)
+    applications,
+    cifar_densenet,
+    cifar_resnet,
+    cifar_resnext,
+    resnet,
+)
 from lficam_tf.backbones.preprocessing import PREPROCESSING, preprocessing_layer
 from lficam_tf.backbones.registry import (
     BackboneSpec,

@@ -1,7 +1,7 @@
 """Post-activation ResNet blocks and stages, as the LFI-CAM authors build them.
 
-Shared by the CIFAR ResNets and the ImageNet-style ResNet-18/34 (METHOD.md
-section 3): convolutions without bias and with the authors' He-normal
+Shared by the CIFAR ResNets and ResNeXt and the ImageNet-style ResNet-18/34
+(METHOD.md section 3): convolutions without bias and with the authors' He-normal
 (fan-out) init, batch normalisation as in PyTorch (epsilon 1e-5, momentum
 0.9), strided convolutions padded symmetrically like PyTorch's `padding=1`
 (Keras' 'same' pads stride-2 convolutions on one side only), a 1x1
@@ -16,8 +16,11 @@ BN_EPSILON = 1e-5
 BN_MOMENTUM = 0.9
 
 
-def conv_bn(x, filters, kernel_size, stride, name, relu):
-    """Conv (no bias) -> BN [-> ReLU], padded like PyTorch's `k // 2`."""
+def conv_bn(x, filters, kernel_size, stride, name, relu, groups=1):
+    """Conv (no bias) -> BN [-> ReLU], padded like PyTorch's `k // 2`.
+
+    `groups` splits the convolution into that many groups (ResNeXt).
+    """
     padding = kernel_size // 2
     if stride > 1 and padding:
         x = keras.layers.ZeroPadding2D(padding, name=f"{name}_pad")(x)
@@ -29,6 +32,7 @@ def conv_bn(x, filters, kernel_size, stride, name, relu):
         kernel_size,
         strides=stride,
         padding=conv_padding,
+        groups=groups,
         use_bias=False,
         kernel_initializer=he_normal_fan_out(),
         name=f"{name}_conv",
@@ -66,12 +70,40 @@ def bottleneck_block(x, planes, stride, name):
     return keras.layers.ReLU(name=f"{name}_out")(y)
 
 
+def resnext_block(x, filters, stride, name, cardinality, widen_factor):
+    """ResNeXt type C: 1x1 to D, grouped 3x3 (stride), 1x1 to `filters`, + shortcut.
+
+    D = cardinality * filters / widen_factor (the CIFAR ResNeXt of Xie et al.,
+    as the LFI-CAM and ABN authors build it: each conv followed by BN, ReLU
+    after the first two and after the addition; a 1x1 conv + BN shortcut
+    where the channels change).
+
+    Example:
+
+    >>> import keras
+    >>> x = keras.Input((8, 8, 64))
+    >>> y = resnext_block(x, 256, 2, "block", cardinality=8, widen_factor=4)
+    >>> tuple(y.shape)
+    (None, 4, 4, 256)
+    """
+    width = cardinality * filters // widen_factor
+    shortcut = _shortcut(x, filters, stride, name)
+    y = conv_bn(x, width, 1, 1, f"{name}_1", relu=True)
+    y = conv_bn(y, width, 3, stride, f"{name}_2", relu=True, groups=cardinality)
+    y = conv_bn(y, filters, 1, 1, f"{name}_3", relu=False)
+    y = keras.layers.Add(name=f"{name}_add")([y, shortcut])
+    return keras.layers.ReLU(name=f"{name}_out")(y)
+
+
 BLOCKS = {"basic": basic_block, "bottleneck": bottleneck_block}
 
 
 def resnet_stage(x, block, planes, blocks, stride, name):
-    """`blocks` blocks of `planes`; the first carries the stride."""
-    block_fn = BLOCKS[block]
+    """`blocks` blocks of `planes`; the first carries the stride.
+
+    `block` is a key of `BLOCKS` or a function `block(x, planes, stride, name)`.
+    """
+    block_fn = BLOCKS[block] if isinstance(block, str) else block
     for index in range(blocks):
         x = block_fn(x, planes, stride if index == 0 else 1, f"{name}_block{index + 1}")
     return x
@@ -84,7 +116,8 @@ def staged_backbone(inputs, stem, stages, block, name, split):
         inputs: the model's `keras.Input`.
         stem: `stem(inputs) -> tensor`.
         stages: list of `(planes, blocks, stride)`.
-        block: `"basic"` or `"bottleneck"`.
+        block: `"basic"`, `"bottleneck"` or a block function (see
+            `resnet_stage`).
         name: model name.
         split: `False` for one model from images to the last stage's output;
             `True` for the three parts of an Attention Branch Network:

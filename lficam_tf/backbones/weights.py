@@ -97,11 +97,14 @@ def load_weights(model, weights, backbone_name):
     return model
 
 
-def copy_weights_by_name(source, targets):
-    """Copy the weights of `source`'s layers into same-named layers of `targets`."""
+def copy_weights_by_name(source, targets, skip=()):
+    """Copy the weights of `source`'s layers into same-named layers of `targets`.
+
+    Layers named in `skip` (which `source` does not have) keep their weights.
+    """
     for target in targets:
         for layer in target.layers:
-            if layer.weights:
+            if layer.weights and layer.name not in skip:
                 layer.set_weights(source.get_layer(layer.name).get_weights())
 
 
