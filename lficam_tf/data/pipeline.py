@@ -107,7 +107,8 @@ def build_pipeline(
     Order of the steps: resize / centre-crop (deterministic), round to uint8,
     cache, shuffle (training), back to float32, per-image augmentation
     (training), batch, MixUp / CutMix (training), prefetch. Decoding and
-    augmentation run in parallel (`num_parallel_calls=tf.data.AUTOTUNE`).
+    augmentation run in parallel (`num_parallel_calls=tf.data.AUTOTUNE`,
+    the CPU count: the autotuning thread is off, see `_options`).
     Images are held as uint8 in the cache and the shuffle buffer (4x less
     memory than float32): values are rounded to integers there, which
     changes nothing for stored images at their own size and at most 0.5 of
@@ -312,7 +313,25 @@ def build_pipeline(
         )
     if mixup or cutmix:
         dataset = _mix(dataset, mixup, cutmix, seed)
-    return dataset.prefetch(autotune)
+    return dataset.prefetch(autotune).with_options(_options())
+
+
+def _options():
+    """tf.data options of every pipeline: no autotuning thread.
+
+    With autotuning on, deleting an iterator waits for the autotuning
+    thread's next wake-up (TensorFlow 2.21: up to ~10 s, the longer the
+    iterator lived), and `model.fit` deletes the training and the
+    evaluation iterators at the end of every epoch: seconds per epoch,
+    which made training speed look bimodal (docs/PERFORMANCE.md). Without
+    it, `AUTOTUNE` parallelism is the CPU count and prefetching keeps a
+    batch ahead, which keeps the model fed here: the pipeline delivers
+    several times the images/s the model trains at
+    (benchmarks/input_pipeline.py).
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return options
 
 
 def _mix(dataset, mixup, cutmix, seed):
