@@ -17,7 +17,8 @@ from lficam_tf.backbones.resnet_blocks import conv_bn, staged_backbone
 _BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
 
-def _check_stem_stride(stem_stride):
+def check_stem_stride(stem_stride):
+    """Raise a `ValueError` unless `stem_stride` is 1 or 2."""
     if stem_stride not in (1, 2):
         raise ValueError(
             f"`stem_stride` must be 1 or 2. Received: stem_stride={stem_stride!r}"
@@ -25,7 +26,7 @@ def _check_stem_stride(stem_stride):
 
 
 def _parts(depth, input_shape, stem_stride, split):
-    _check_stem_stride(stem_stride)
+    check_stem_stride(stem_stride)
 
     def stem(x):
         x = conv_bn(x, 64, 7, stem_stride, "stem", relu=True)

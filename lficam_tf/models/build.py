@@ -102,8 +102,10 @@ def build_model(
         fin_relu: str. `"paired"` (the authors' CIFAR code) or `"every"`.
             Defaults to `"paired"`.
         fin_width: int or None. FIN's hidden width (None: K, the paper's).
-        stem_stride: int or None. `resnet18` / `resnet34` only: 2 (7x7 maps at
-            224) or 1 (14x14, the authors' last commit). Defaults to 2.
+        stem_stride: int or None. The ImageNet-style ResNets only
+            (`resnet18/34`, `resnet50/101/152`, `resnet50v2/101v2`): 2 (7x7
+            maps at 224) or 1 (14x14, the authors' last commit; ImageNet
+            weights still load). Defaults to 2.
         name: str or None. The model's name.
 
     Returns:
@@ -149,7 +151,6 @@ def build_model(
         model = build_model(backbone, num_classes, head=head, name=name)
         return weights_lib.load_classifier_weights(model, named)
 
-
     post_attention = None
     if isinstance(backbone, keras.Model):
         parts = _user_backbone(backbone, feature_layer, input_shape, weights, head)
@@ -191,12 +192,21 @@ def build_model(
     )
 
 
+def _stem_stride_backbones():
+    """Names of the registered backbones that take the `stem_stride` option."""
+    return [
+        name
+        for name in list_backbones()
+        if "stem_stride" in get_backbone_spec(name).options
+    ]
+
+
 def _registered_backbone(spec, input_shape, weights, head, stem_stride):
     options = {}
     if stem_stride is not None:
         if "stem_stride" not in spec.options:
             raise ValueError(
-                f"`stem_stride` applies to {list_backbones('resnet??')} only. "
+                f"`stem_stride` applies to {_stem_stride_backbones()} only. "
                 f"Received: backbone={spec.name!r}, stem_stride={stem_stride!r}"
             )
         options["stem_stride"] = stem_stride

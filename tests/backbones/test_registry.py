@@ -20,7 +20,7 @@ def test_the_issue_s_backbones_are_registered():
     names = lficam_tf.list_backbones()
     for name in APPLICATIONS + [
         "cifar_resnet20", "cifar_resnet32", "cifar_resnet56", "cifar_resnet110",
-        "resnet18", "resnet34",
+        "cifar_densenet_bc100", "cifar_resnext29_8x64d", "resnet18", "resnet34",
     ]:  # fmt: skip
         assert name in names
 
@@ -31,7 +31,8 @@ def test_list_backbones_wildcards_natural_order_and_abn_filter():
     ]  # fmt: skip
     assert lficam_tf.list_backbones("resnet??") == ["resnet18", "resnet34", "resnet50"]
     abn = lficam_tf.list_backbones(abn=True)
-    assert "resnet18" in abn and "cifar_resnet110" in abn and "resnet50" not in abn
+    assert "resnet18" in abn and "cifar_resnet110" in abn and "vgg16" not in abn
+    assert {"cifar_densenet_bc100", "cifar_resnext29_8x64d", "resnet50"} <= set(abn)
     assert lficam_tf.list_backbones("nothing*") == []
 
 
@@ -56,7 +57,11 @@ def test_duplicate_registration_is_refused():
 
 
 def _small_shape(spec):
-    return spec.input_shape if spec.family == "cifar_resnet" else (64, 64, 3)
+    if spec.family == "cifar_resnet":
+        return spec.input_shape
+    if spec.family in ("cifar_densenet", "cifar_resnext"):
+        return (16, 16, 3)  # 4x4 maps; ResNeXt-29 costs 5 GFLOPs at 32x32
+    return (64, 64, 3)
 
 
 @pytest.mark.slow
