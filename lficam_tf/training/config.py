@@ -101,7 +101,11 @@ class TrainConfig:
 
     # --- model ---
     backbone: str = _field(
-        "cifar_resnet20", "backbone name (see lficam_tf.list_backbones())"
+        "cifar_resnet20",
+        "backbone name: cifar_resnet20/32/56/110, cifar_densenet_bc100, "
+        "cifar_resnext29_8x64d, resnet18/34, keras.applications' resnet50/101/152, "
+        "resnet50v2/101v2, densenet121/169, efficientnetb0, efficientnetv2b0, "
+        "mobilenetv2, convnext_tiny, vgg16/19 (lficam_tf.list_backbones())",
     )
     head: str = _field(
         "lficam", "'lficam', 'abn' (Attention Branch Network) or 'baseline'"
@@ -119,7 +123,10 @@ class TrainConfig:
         None, "FIN hidden width (default: the feature channels, the paper's)"
     )
     stem_stride: int | None = _field(
-        None, "resnet18/34 stem stride: 2 (7x7 maps at 224) or 1 (14x14)"
+        None,
+        "stem stride of the ImageNet-style ResNets (resnet18/34/50/101/152, "
+        "resnet50v2/101v2): 2 (7x7 maps at 224) or 1 (14x14, the authors' last "
+        "commit)",
     )
 
     # --- optimisation ---
