@@ -19,6 +19,11 @@ classifier. That final BN -> ReLU is the backbone's post-attention block
 Convolutions have no bias and the authors' initialisation,
 N(0, 2 / (k * k * out_channels)); BN gamma 1, beta 0, epsilon 1e-5,
 momentum 0.9 as in PyTorch.
+
+FIN is the package's K -> K one (METHOD.md section 2; 4,213,440 parameters
+on K = 342). The stored version of the authors' file narrows its second
+convolution to K / 3 (K -> K/3 -> K -> K); `fin_width` does not reproduce
+that shape, and the parameter counts this package pins are the K -> K ones.
 """
 
 import keras

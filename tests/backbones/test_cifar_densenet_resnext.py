@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 import lficam_tf
+from lficam_tf import graph
 from lficam_tf import ops as lfi_ops
 
 
@@ -139,6 +140,8 @@ def test_densenet_final_bn_relu_runs_on_f_prime(densenet):
     np.testing.assert_allclose(
         baseline(images)["logits"], pooled @ kernel + bias, rtol=1e-5
     )
+    # Post-hoc CAMs explain what the classifier pools: ReLU(BN(F')).
+    assert graph.last_feature_layer(densenet) == "post_attention/final_relu"
 
 
 def edge_case_features(densenet):
