@@ -1,12 +1,16 @@
-"""The fixed choices of the model options, importable without Keras.
+"""The fixed choices of options, importable without Keras or TensorFlow.
 
-`build_model(head=...)` and `FeatureImportanceNetwork(relu=...)` check their
-arguments against these tuples, and `train_tf.py` lists them in `--help`,
-which therefore needs neither Keras nor TensorFlow (an instant `--help`).
+`build_model(head=...)`, `FeatureImportanceNetwork(relu=...)`,
+`explain(method=...)` and `evaluate(target=...)` check their arguments
+against these tuples, and the command lines (`train_tf.py`, `lficam-explain`,
+`lficam-eval`) list them in `--help`, which therefore needs neither Keras
+nor TensorFlow (an instant `--help`).
 
->>> from lficam_tf.choices import HEADS, RELU_PLACEMENTS
+>>> from lficam_tf.choices import HEADS, METHODS, RELU_PLACEMENTS
 >>> HEADS, RELU_PLACEMENTS
 (('lficam', 'abn', 'baseline'), ('paired', 'every'))
+>>> METHODS
+('native', 'lficam', 'abn', 'gradcam', 'gradcam++', 'scorecam')
 """
 
 #: The classifier heads of `lficam_tf.build_model`.
@@ -16,3 +20,15 @@ HEADS = ("lficam", "abn", "baseline")
 #: 4th batch norm ("paired", the authors' CIFAR code) or after each one
 #: ("every", their last ImageNet commit).
 RELU_PLACEMENTS = ("paired", "every")
+
+#: The model's own map ("native" picks whichever of "lficam" / "abn" it has).
+NATIVE_METHODS = ("native", "lficam", "abn")
+
+#: The post-hoc methods, the keys of `lficam_tf.explain.CAM_METHODS`.
+POST_HOC_METHODS = ("gradcam", "gradcam++", "scorecam")
+
+#: Every name `lficam_tf.explain.explain(method=...)` accepts.
+METHODS = NATIVE_METHODS + POST_HOC_METHODS
+
+#: The class each map of `lficam_tf.evaluation.evaluate` explains.
+TARGETS = ("predicted", "label")

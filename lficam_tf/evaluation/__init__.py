@@ -5,17 +5,26 @@
 does both from `.keras` files and a dataset of `lficam_tf.data.load_data`.
 """
 
-from lficam_tf.evaluation.evaluate import (
-    METRICS,
-    Evaluation,
-    boxes_from_masks,
-    evaluate,
-    make_predict_fn,
-    methods_for,
-    model_kind,
-)
-from lficam_tf.evaluation.plots import plot_curves, plot_examples, plot_stability
-from lficam_tf.evaluation.report import write_report
+from lficam_tf.api_export import make_lazy_package
+
+# The modules load on first use, so that `lficam-eval --help` starts
+# without TensorFlow: {public name: module}.
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "METRICS",
+            "Evaluation",
+            "boxes_from_masks",
+            "evaluate",
+            "make_predict_fn",
+            "methods_for",
+            "model_kind",
+        ),
+        "evaluate",
+    ),
+    **dict.fromkeys(("plot_curves", "plot_examples", "plot_stability"), "plots"),
+    "write_report": "report",
+}
 
 __all__ = [
     "METRICS",
@@ -30,3 +39,5 @@ __all__ = [
     "plot_stability",
     "write_report",
 ]
+
+make_lazy_package(__name__, _LAZY)

@@ -16,12 +16,7 @@ import argparse
 import pathlib
 import sys
 
-import matplotlib
-
-from lficam_tf.evaluation.evaluate import TARGETS, evaluate
-from lficam_tf.evaluation.report import write_report
-from lficam_tf.explain.classifier_outputs import scores_model
-from lficam_tf.explain.explanation import METHODS
+from lficam_tf.choices import METHODS, TARGETS
 
 PROG = "lficam-eval"
 
@@ -212,6 +207,10 @@ def build_parser():
 
 def run(args):
     """Do the work of `main` for parsed `args`; returns the files written."""
+    from lficam_tf.evaluation.evaluate import evaluate
+    from lficam_tf.evaluation.report import write_report
+    from lficam_tf.explain.classifier_outputs import scores_model
+
     if args.num_images < 1:
         raise ValueError(
             f"`--num-images` must be a positive int. Received: --num-images {args.num_images}"
@@ -264,9 +263,16 @@ def main(argv=None):
     Returns 0 on success; a bad argument exits with status 2 and a message
     on stderr.
     """
-    matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # TensorFlow loads only now (an instant --help), without the no-GPU
+    # lines of a CPU machine.
+    from lficam_tf.tf_logs import import_tensorflow
+
+    import_tensorflow()
+    import matplotlib
+
+    matplotlib.use("Agg")
     try:
         written = run(args)
     except (ValueError, TypeError, OSError) as error:

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
+from lficam_tf.choices import TARGETS
 from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer, native_method
 from lficam_tf.explain.classifier_outputs import scores_model
 
@@ -36,7 +37,6 @@ METRICS = (
     ("box_accuracy", "Box localization (IoU >= 0.5)", "higher"),
     ("box_iou", "Box IoU", "higher"),
 )
-TARGETS = ("predicted", "label")
 METHOD_TITLES = {
     "lficam": "LFI-CAM",
     "abn": "ABN",

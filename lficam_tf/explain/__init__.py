@@ -12,30 +12,25 @@ name `lficam_tf.explain` instead would hide the subpackage's attributes).
 (1, 32, 32)
 """
 
-from lficam_tf.api_export import make_module_callable
-from lficam_tf.explain.cams import (
-    CAM_METHODS,
-    BaseCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    ScoreCAM,
-)
-from lficam_tf.explain.classifier_outputs import (
-    ClassifierScores,
-    native_method,
-    scores_model,
-)
-from lficam_tf.explain.explanation import (
-    METHODS,
-    NATIVE_METHODS,
-    Explanation,
-    explain,
-    explain_with,
-    get_explainer,
-)
-from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
-from lficam_tf.explain.native import NativeAttention, SavedModelAttention
-from lficam_tf.explain.overlay import overlay, plot_explanations, save_overlay
+from lficam_tf.api_export import make_lazy_package
+from lficam_tf.choices import METHODS, NATIVE_METHODS
+
+# The modules load on first use, so that `lficam-explain --help` starts
+# without TensorFlow: {public name: module}.
+_LAZY = {
+    **dict.fromkeys(
+        ("CAM_METHODS", "BaseCAM", "GradCAM", "GradCAMPlusPlus", "ScoreCAM"), "cams"
+    ),
+    **dict.fromkeys(
+        ("ClassifierScores", "native_method", "scores_model"), "classifier_outputs"
+    ),
+    **dict.fromkeys(
+        ("Explanation", "explain", "explain_with", "get_explainer"), "explanation"
+    ),
+    **dict.fromkeys(("minmax_normalize", "to_input_resolution"), "maps"),
+    **dict.fromkeys(("NativeAttention", "SavedModelAttention"), "native"),
+    **dict.fromkeys(("overlay", "plot_explanations", "save_overlay"), "overlay"),
+}
 
 __all__ = [
     "CAM_METHODS",
@@ -61,5 +56,4 @@ __all__ = [
     "to_input_resolution",
 ]
 
-
-make_module_callable(__name__, explain)
+make_lazy_package(__name__, _LAZY, call_target="explain")

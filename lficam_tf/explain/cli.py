@@ -28,11 +28,7 @@ import json
 import pathlib
 import sys
 
-import matplotlib
-
-from lficam_tf.explain.explanation import METHODS, explain_with, get_explainer
-from lficam_tf.explain.native import SavedModelAttention
-from lficam_tf.explain.overlay import save_overlay
+from lficam_tf.choices import METHODS
 from lficam_tf.image_formats import IMAGE_SUFFIXES
 
 PROG = "lficam-explain"
@@ -144,6 +140,8 @@ def _model_class_names(model, model_argument=None):
 
 
 def _input_size(model, explainer, image_size):
+    from lficam_tf.explain.native import SavedModelAttention
+
     if image_size is not None:
         return tuple(image_size)
     if isinstance(explainer, SavedModelAttention):
@@ -305,6 +303,9 @@ def run(args):
     """Do the work of `main` for parsed `args`; returns the JSON written."""
     import keras
 
+    from lficam_tf.explain.explanation import explain_with, get_explainer
+    from lficam_tf.explain.overlay import save_overlay
+
     if args.top_k < 1:
         raise ValueError(
             f"`--top-k` must be a positive int. Received: --top-k {args.top_k}"
@@ -403,9 +404,16 @@ def main(argv=None):
     argument, model or output folder exits with status 2 and a one-line
     message on stderr (argparse's convention).
     """
-    matplotlib.use("Agg")
     parser = build_parser()
     args = parser.parse_args(argv)
+    # TensorFlow loads only now (an instant --help), without the no-GPU
+    # lines of a CPU machine.
+    from lficam_tf.tf_logs import import_tensorflow
+
+    import_tensorflow()
+    import matplotlib
+
+    matplotlib.use("Agg")
     try:
         report = run(args)
     except (ValueError, TypeError, OSError) as error:

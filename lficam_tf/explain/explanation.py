@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
 from lficam_tf.explain.maps import check_class_index
 from lficam_tf.explain.native import (
@@ -13,11 +14,6 @@ from lficam_tf.explain.native import (
     SavedModelAttention,
     is_saved_model,
 )
-
-#: The model's own map ("native" picks whichever of "lficam" / "abn" it has).
-NATIVE_METHODS = ("native", "lficam", "abn")
-#: Every name `explain(method=...)` accepts.
-METHODS = NATIVE_METHODS + tuple(CAM_METHODS)
 
 
 @lficam_export("lficam_tf.explain.Explanation")

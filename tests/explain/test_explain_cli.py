@@ -274,3 +274,27 @@ def test_help_documents_every_option_with_its_default():
         if action.option_strings and action.dest != "help":
             assert "default" in action.help or "required" in action.help, action.dest
     assert "examples:" in parser.format_help()
+
+
+@pytest.mark.parametrize("module", ["lficam_tf.explain.cli", "lficam_tf.evaluation.cli"])
+def test_help_loads_neither_tensorflow_nor_keras(module):
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", module, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("usage: lficam-")
+    lines = done.stderr.splitlines()
+    assert lines and all(line.startswith("import time:") for line in lines)
+    imported = {line.split("|")[-1].strip().split(".")[0] for line in lines}
+    assert not imported & {"tensorflow", "keras"}
+
+
+def test_method_names_are_those_of_the_explainers():
+    from lficam_tf.choices import METHODS, POST_HOC_METHODS
+    from lficam_tf.explain import CAM_METHODS, explanation
+
+    assert tuple(CAM_METHODS) == POST_HOC_METHODS
+    assert explanation.METHODS is METHODS

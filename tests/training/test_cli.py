@@ -290,6 +290,5 @@ def test_no_gpu_noise_is_dropped_and_real_errors_kept(capfd):
     assert capfd.readouterr().err == cuinit
     with filtered_stderr(NoGpuNoise().keep):
         os.write(2, (preamble + no_driver + other + preamble + no_driver).encode())
-        print("from Python", file=sys.stderr)
         os.write(2, cuinit.encode())
-    assert capfd.readouterr().err == other + "from Python\n"
+    assert capfd.readouterr().err == other
