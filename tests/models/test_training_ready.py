@@ -37,7 +37,11 @@ def test_tiny_model_learns_a_learnable_problem(head):
     model.compile(optimizer=keras.optimizers.Adam(3e-3))
     history = model.fit(x, y, epochs=8, batch_size=32, verbose=0)
     losses = history.history["loss"]
-    assert losses[-1] < 0.5 * losses[0]
+    # Under half the loss of uniform predictions (ln 3 per loss term). Not
+    # relative to the first epoch's mean, which depends on the initial
+    # logits' scale more than on learning.
+    assert losses[-1] < 0.5 * len(model.LOSS_OUTPUTS) * np.log(3)
+    assert losses[-1] < losses[0]
     if head == "abn":  # the two-term loss: perception + attention branch
         assert "attention_logits_loss" in history.history
         np.testing.assert_allclose(
