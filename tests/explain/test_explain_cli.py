@@ -184,7 +184,7 @@ def test_cli_errors(workspace, tmp_path, capsys):
     )
     fails(
         [str(workspace["root"] / "names.txt"), images, "--out", str(tmp_path)],
-        "`MODEL` must be a .keras file or a SavedModel folder",
+        "`MODEL` must be a .keras file, a SavedModel folder",
     )
     fails(
         [str(workspace["root"] / "serving"), images, "--out", str(tmp_path)],
