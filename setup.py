@@ -31,6 +31,9 @@ setup(
     extras_require={
         "test": [
             "pytest>=8",
+            # Two test processes (the README's `-n 2`): most of a test's time is
+            # single-threaded tracing, so two halve the suite on two cores.
+            "pytest-xdist>=3.5",
             "nbformat>=5.9",
             "nbclient>=0.10",
             "ipykernel>=6",
