@@ -1,0 +1,814 @@
+"""What the experiment scripts share: sizes, data, runs, results, figures.
+
+The study (experiments/README.md) trains every model once, in a run folder
+named after the model (`<runs>/<dataset>/<head>-<variant>`), with
+`lficam_tf.training.train`. A finished run (its `metrics.json` exists) is
+skipped; an unfinished one (killed) is resumed by the same call, from its
+last epoch (`lficam_tf.training.run_dir`). Each finished run writes its
+numbers at once to `<results>/runs/<dataset>/<run>.json`, and each script
+writes its own `<results>/<experiment>.json`, so that an interrupted study
+loses at most the epoch in flight and its results can be committed as they
+land.
+
+Sizes (`SIZES`): `full` is the study; `tiny` runs every script end to end
+in seconds (the tests: a few images of 16x16 or 32x32, one epoch).
+"""
+
+import contextlib
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+REPO = HERE.parent
+#: The shared CIFAR-10 tarballs (../shared/data, see its README).
+SHARED_DATA = REPO.parent / "shared" / "data"
+#: Results written by the scripts, committed with the repository.
+RESULTS = HERE / "results"
+#: Training run folders (large: models, checkpoints, exports; not committed).
+RUNS = HERE / "runs"
+#: Where the CIFAR-10 tarballs are unpacked (outside the repository).
+CACHE = pathlib.Path(
+    os.environ.get("LFICAM_DATA_CACHE", pathlib.Path.home() / ".cache" / "lficam_tf")
+)
+
+DATASETS = ("cifar10", "shapes")
+HEAD_TITLES = {"lficam": "LFI-CAM", "abn": "ABN", "baseline": "baseline"}
+METHOD_TITLES = {
+    "lficam": "LFI-CAM",
+    "abn": "ABN",
+    "gradcam": "Grad-CAM",
+    "gradcam++": "Grad-CAM++",
+    "scorecam": "Score-CAM",
+}
+
+#: The paper's average IoU across 5 models (METHOD.md section 6 item 3).
+PAPER_STABILITY = {
+    "cifar10": {"abn": 0.29, "lficam": 0.60},
+    "stl10": {"abn": 0.32, "lficam": 0.64},
+    "catdog": {"abn": 0.30, "lficam": 0.73},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Size:
+    """How big the study is; `SIZES["full"]` or `SIZES["tiny"]`."""
+
+    name: str
+    #: CIFAR-10 training: epochs of the accuracy runs (and of the
+    #: stability variants that are accuracy runs), epochs of the other
+    #: stability variants, images (None: all) and input size.
+    cifar_epochs: int
+    cifar_variant_epochs: int
+    cifar_num_train: int | None
+    cifar_num_test: int | None
+    cifar_image_size: int | None
+    #: "shapes" training: epochs, images, input size (None: 64, the default).
+    shapes_epochs: int
+    shapes_num_train: int | None
+    shapes_num_test: int | None
+    shapes_image_size: int | None
+    #: Seeds of the accuracy runs, and variants per method for stability.
+    seeds: int
+    variants: int
+    #: Fixed test images of the stability maps and of the metrics.
+    stability_images: int
+    eval_images: dict
+    #: Deletion / insertion steps.
+    steps: int
+    #: Methods scored by localization.py and faithfulness.py ("native" is
+    #: the model's own map).
+    eval_methods: tuple
+    #: Images per forward pass of the evaluations.
+    batch_size: int
+    #: XLA-compile the CIFAR-10 training steps: measured 2026-11-29 on the
+    #: study's 2-core machine, one epoch of 3,840 images, interleaved, twice:
+    #: LFI-CAM 118 / 130 -> 152 / 149 images/s, baseline 160 / 145 -> 172 / 163.
+    #: Off at the tiny size, where compiling would cost more than it saves.
+    cifar_jit_compile: bool = False
+
+
+SIZES = {
+    "full": Size(
+        name="full",
+        cifar_epochs=15,
+        cifar_variant_epochs=15,
+        cifar_num_train=None,
+        cifar_num_test=None,
+        cifar_image_size=None,
+        shapes_epochs=3,
+        shapes_num_train=8000,
+        shapes_num_test=1000,
+        shapes_image_size=None,
+        seeds=2,
+        variants=5,
+        stability_images=1000,
+        eval_images={"cifar10": 500, "shapes": 300},
+        steps=50,
+        eval_methods=("native", "gradcam", "gradcam++", "scorecam"),
+        batch_size=100,
+        cifar_jit_compile=True,
+    ),
+    "tiny": Size(
+        name="tiny",
+        cifar_epochs=1,
+        cifar_variant_epochs=1,
+        cifar_num_train=48,
+        cifar_num_test=16,
+        cifar_image_size=16,
+        shapes_epochs=1,
+        shapes_num_train=48,
+        shapes_num_test=16,
+        shapes_image_size=32,
+        seeds=1,
+        variants=2,
+        stability_images=6,
+        eval_images={"cifar10": 4, "shapes": 4},
+        steps=3,
+        eval_methods=("native", "gradcam"),
+        batch_size=8,
+    ),
+}
+
+
+# --- The models of the study, as data ---------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One training recipe: the changes to the dataset's base recipe."""
+
+    name: str
+    seed: int
+    learning_rate: float | None = None
+    weight_decay: float | None = None
+    batch_size: int | None = None
+
+    def overrides(self):
+        values = {"seed": self.seed}
+        for key in ("learning_rate", "weight_decay", "batch_size"):
+            if getattr(self, key) is not None:
+                values[key] = getattr(self, key)
+        return values
+
+
+#: Base recipes. CIFAR-10: the paper's SGD (lr 0.1, momentum 0.9, weight
+#: decay 1e-4 coupled, batch 128, padded crop + flip; the `cifar` preset) on
+#: ResNet-20 for 15 epochs with a cosine schedule instead of the paper's
+#: steps at 150 / 225 of 300 epochs (see experiments/README.md, "Recipe").
+#: shapes: the `shapes` preset (AdamW lr 2e-3, cosine with half an epoch of
+#: warm-up, weight decay 5e-4 decoupled, batch 64, 8,000 64x64 images).
+BASE_RECIPES = {
+    "cifar10": {
+        "preset": "cifar",
+        "backbone": "cifar_resnet20",
+        "schedule": "cosine",
+    },
+    "shapes": {"preset": "shapes", "backbone": "cifar_resnet20"},
+}
+
+#: The 5 recipes per method of the stability experiment: each changes the
+#: learning rate, the weight decay or the batch size, and the seed. The
+#: first `seeds` of them (the base recipe with seeds 0, 1) are also the
+#: accuracy runs.
+VARIANTS = {
+    "cifar10": (
+        Variant("s0", seed=0),
+        Variant("s1", seed=1),
+        Variant("lr0.05-s2", seed=2, learning_rate=0.05),
+        Variant("wd5e-4-s3", seed=3, weight_decay=5e-4),
+        Variant("b256-s4", seed=4, batch_size=256),
+    ),
+    "shapes": (
+        Variant("s0", seed=0),
+        Variant("s1", seed=1),
+        Variant("lr1e-3-s2", seed=2, learning_rate=1e-3),
+        Variant("wd5e-3-s3", seed=3, weight_decay=5e-3),
+        Variant("b128-s4", seed=4, batch_size=128),
+    ),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """One model of the study: dataset, head, recipe variant, epochs and
+    input size (None: the dataset's own, 32 for CIFAR-10, 64 for shapes)."""
+
+    dataset: str
+    head: str
+    variant: Variant
+    epochs: int
+    image_size: int | None = None
+
+    @property
+    def name(self):
+        """The run's folder and result name, e.g. `lficam-lr0.05-s2-e15`
+        (`-i32` added for an input size other than the dataset's own)."""
+        size = "" if self.image_size is None else f"-i{self.image_size}"
+        return f"{self.head}-{self.variant.name}-e{self.epochs}{size}"
+
+    def config(self, study):
+        """The run's `TrainConfig` (resolved preset + overrides)."""
+        from lficam_tf.training import make_config
+
+        recipe = dict(BASE_RECIPES[self.dataset])
+        preset = recipe.pop("preset")
+        size = study.size
+        if self.dataset == "cifar10":
+            recipe.update(
+                dataset=str(study.cifar_dir()),
+                num_train=size.cifar_num_train,
+                num_test=size.cifar_num_test,
+                jit_compile=size.cifar_jit_compile,
+            )
+        else:
+            recipe.update(
+                num_train=size.shapes_num_train,
+                num_test=size.shapes_num_test,
+            )
+        recipe.update(
+            self.variant.overrides(), epochs=self.epochs, image_size=self.image_size
+        )
+        return make_config(
+            preset,
+            head=self.head,
+            output_dir=str(study.run_path(self)),
+            verbose=study.verbose,
+            **recipe,
+        )
+
+
+def variant_specs(size, dataset, heads, count):
+    """RunSpecs of the first `count` variants of `dataset` for each head.
+
+    On CIFAR-10 the first `size.seeds` variants (the accuracy runs) train
+    for `size.cifar_epochs` epochs, the others for
+    `size.cifar_variant_epochs`; on "shapes" all for `size.shapes_epochs`.
+    """
+    specs = []
+    for index, variant in enumerate(VARIANTS[dataset][:count]):
+        if dataset != "cifar10":
+            epochs, image_size = size.shapes_epochs, size.shapes_image_size
+        elif index < size.seeds:
+            epochs, image_size = size.cifar_epochs, size.cifar_image_size
+        else:
+            epochs, image_size = size.cifar_variant_epochs, size.cifar_image_size
+        specs += [RunSpec(dataset, head, variant, epochs, image_size) for head in heads]
+    return specs
+
+
+# --- The study's folders and settings ----------------------------------------
+
+
+class Study:
+    """Folders, size and data of one invocation of a script."""
+
+    def __init__(
+        self,
+        size="full",
+        results=None,
+        runs=None,
+        cifar_dir=None,
+        shared_data=None,
+        figures=None,
+        verbose=2,
+    ):
+        self.size = SIZES[size] if isinstance(size, str) else size
+        self.results = pathlib.Path(results or RESULTS)
+        self.runs = pathlib.Path(runs or RUNS)
+        self._cifar_dir = pathlib.Path(cifar_dir) if cifar_dir else None
+        self.shared_data = pathlib.Path(shared_data or SHARED_DATA)
+        self.figures = pathlib.Path(figures) if figures else self.results / "figures"
+        self.verbose = verbose
+
+    @classmethod
+    def from_args(cls, args):
+        size = SIZES["tiny" if args.tiny else "full"]
+        changes = {
+            field: getattr(args, field)
+            for field in (
+                "cifar_epochs",
+                "cifar_variant_epochs",
+                "seeds",
+                "shapes_image_size",
+            )
+            if getattr(args, field, None) is not None
+        }
+        return cls(
+            size=dataclasses.replace(size, **changes),
+            results=args.results,
+            runs=args.runs,
+            cifar_dir=args.cifar_dir,
+            shared_data=args.shared_data,
+            verbose=0 if args.quiet else 2,
+        )
+
+    def run_path(self, spec):
+        return self.runs / spec.dataset / spec.name
+
+    def run_result_path(self, spec):
+        return self.results / "runs" / spec.dataset / f"{spec.name}.json"
+
+    def cifar_dir(self):
+        """The CIFAR-10 image folder (unpacked from the tarballs once)."""
+        if self._cifar_dir is None:
+            self._cifar_dir = unpack_cifar10(self.shared_data, CACHE, say=self.say)
+        return self._cifar_dir
+
+    def say(self, text):
+        if self.verbose:
+            print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def add_common_arguments(parser):
+    """The options every experiment script takes."""
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="a few images, one epoch: runs end to end in seconds (tests)",
+    )
+    parser.add_argument(
+        "--results",
+        metavar="DIR",
+        help=f"where the JSON results go (default: {RESULTS.relative_to(REPO)})",
+    )
+    parser.add_argument(
+        "--runs",
+        metavar="DIR",
+        help=f"training run folders (default: {RUNS.relative_to(REPO)}, not committed)",
+    )
+    parser.add_argument(
+        "--cifar-dir",
+        metavar="DIR",
+        help="a CIFAR-10 image folder with train/ and test/ (default: the "
+        f"shared tarballs unpacked once into {CACHE}/cifar10_jpeg)",
+    )
+    parser.add_argument(
+        "--shared-data",
+        metavar="DIR",
+        help=f"folder of the CIFAR-10 tarballs (default: {SHARED_DATA})",
+    )
+    parser.add_argument(
+        "--cifar-epochs",
+        type=int,
+        metavar="N",
+        help="epochs of the CIFAR-10 accuracy runs (default: 15; --tiny: 1)",
+    )
+    parser.add_argument(
+        "--cifar-variant-epochs",
+        type=int,
+        metavar="N",
+        help="epochs of the other CIFAR-10 stability models (default: 15; "
+        "--tiny: 1); the epochs are part of each run's name",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        metavar="N",
+        help="seeds per head of the accuracy runs (default: 2; --tiny: 1)",
+    )
+    parser.add_argument(
+        "--shapes-image-size",
+        type=int,
+        metavar="S",
+        help="input size of the shapes models (default: 64, the preset's; "
+        "32 trains about 4x faster; --tiny: 32); part of each run's name",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+# --- Data --------------------------------------------------------------------
+
+
+def unpack_cifar10(shared_data=SHARED_DATA, cache=CACHE, say=None):
+    """The CIFAR-10 image folder `<cache>/cifar10_jpeg` (train/, test/).
+
+    Unpacked once from `<shared_data>/cifar10_jpeg_{train,test}.tar.gz` into
+    a temporary folder that is renamed when complete, so a killed unpack
+    never looks finished; later calls return the folder at once.
+    """
+    target = pathlib.Path(cache) / "cifar10_jpeg"
+    if (target / "train").is_dir() and (target / "test").is_dir():
+        return target
+    shared_data = pathlib.Path(shared_data)
+    archives = [shared_data / f"cifar10_jpeg_{split}.tar.gz" for split in ("train", "test")]
+    missing = [str(a) for a in archives if not a.is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"The CIFAR-10 tarballs are absent: {', '.join(missing)}. Pass "
+            "--shared-data DIR (the folder holding cifar10_jpeg_train.tar.gz "
+            "and cifar10_jpeg_test.tar.gz) or --cifar-dir DIR (an unpacked "
+            "image folder with train/ and test/)."
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    tmp = tempfile.mkdtemp(prefix=".cifar10_jpeg.partial-", dir=target.parent)
+    try:
+        for archive in archives:
+            with tarfile.open(archive) as tar:
+                tar.extractall(tmp, filter="data")
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if say:
+        say(f"unpacked CIFAR-10 into {target} in {time.perf_counter() - start:.0f} s")
+    return target
+
+
+def test_images(study, dataset, image_size, count):
+    """`(images, labels, masks or None, class names)`: the first `count`
+    test images of `dataset` in a fixed order (seed 0), the same for every
+    model; the loader of `lficam-eval`."""
+    from lficam_tf.evaluation.cli import load_images
+
+    source = str(study.cifar_dir()) if dataset == "cifar10" else dataset
+    images, labels, masks, names, _ = load_images(source, image_size, count, seed=0)
+    return images, labels, masks, names
+
+
+# --- Training ------------------------------------------------------------------
+
+
+def ensure_trained(study, spec):
+    """Train `spec` unless finished (resuming an interrupted run); returns
+    its result record, also written to `<results>/runs/<dataset>/<run>.json`."""
+    from lficam_tf.training import train
+    from lficam_tf.training.run_dir import RunDir
+
+    import keras
+
+    run = RunDir(study.run_path(spec))
+    record_path = study.run_result_path(spec)
+    if run.finished:
+        if not record_path.is_file():
+            write_json(record_path, run_record(spec, run))
+        return json.loads(record_path.read_text())
+    state = "resuming" if run.started else "training"
+    study.say(f"{state} {spec.dataset}/{spec.name} in {run.path}")
+    keras.utils.clear_session()
+    train(spec.config(study))
+    record = run_record(spec, run)
+    write_json(record_path, record)
+    study.say(
+        f"finished {spec.dataset}/{spec.name}: test accuracy "
+        f"{record['test_accuracy']:.4f} in {record['wall_seconds']:.0f} s"
+    )
+    return record
+
+
+def run_record(spec, run):
+    """The numbers of a finished run, with its recipe and the command."""
+    metrics = json.loads(run.metrics.read_text())
+    config = json.loads(run.config.read_text())
+    return {
+        "dataset": spec.dataset,
+        "run": spec.name,
+        "head": spec.head,
+        "variant": dataclasses.asdict(spec.variant),
+        "test_accuracy": metrics["test_accuracy"],
+        "best_test_accuracy": metrics["best_test_accuracy"],
+        "best_epoch": metrics["best_epoch"],
+        "epochs": metrics["epochs"],
+        "energy_pointing_game": metrics.get("energy_pointing_game"),
+        "train_images_per_second": metrics["train_images_per_second"],
+        "wall_seconds": metrics["wall_seconds"],
+        "train_size": metrics["train_size"],
+        "test_size": metrics["test_size"],
+        "image_size": metrics["image_size"],
+        "recipe": {
+            key: config[key]
+            for key in (
+                "backbone",
+                "head",
+                "optimizer",
+                "learning_rate",
+                "schedule",
+                "warmup_epochs",
+                "weight_decay",
+                "weight_decay_mode",
+                "batch_size",
+                "epochs",
+                "augmentation",
+                "seed",
+                "num_train",
+                "num_test",
+                "image_size",
+            )
+        },
+        "run_dir": rel(run.path),
+        "finished": datetime.datetime.fromtimestamp(
+            run.metrics.stat().st_mtime
+        ).isoformat(timespec="seconds"),
+    }
+
+
+#: Models loaded in this process, by file and modification time: the
+#: scripts of one run_study.py call share them (and the explainers traced
+#: on them, which `lficam_tf.explain.get_explainer` keeps with the model).
+_LOADED = {}
+
+
+def load_run_model(study, spec):
+    """The final model of a finished run (loaded once per process)."""
+    import keras
+
+    import lficam_tf.models  # noqa: F401  Registers the classes.
+
+    path = study.run_path(spec) / "model.keras"
+    key = (str(path.resolve()), path.stat().st_mtime_ns)
+    if key not in _LOADED:
+        _LOADED[key] = keras.saving.load_model(path)
+    return _LOADED[key]
+
+
+# --- Results -----------------------------------------------------------------
+
+
+def write_json(path, data):
+    """Write `data` as JSON, atomically (a killed write leaves the old file)."""
+    from lficam_tf.training.run_dir import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pathlib.PurePath):
+        return str(value)
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+def read_json(path):
+    path = pathlib.Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def machine():
+    """A description of the machine the numbers were measured on."""
+    import keras
+    import tensorflow as tf
+
+    cpu = platform.processor() or ""
+    with contextlib.suppress(OSError):
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count()
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "gpus": len(tf.config.list_physical_devices("GPU")),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+    }
+
+
+def command_line():
+    """The command that is running, as typed (relative to the repository)."""
+    script = pathlib.Path(sys.argv[0])
+    with contextlib.suppress(ValueError):
+        script = script.resolve().relative_to(REPO)
+    return " ".join(["python", str(script), *sys.argv[1:]])
+
+
+def header(study, experiment, started):
+    """The fields every experiment JSON starts with."""
+    return {
+        "experiment": experiment,
+        "size": study.size.name,
+        "command": command_line(),
+        "machine": machine(),
+        "updated": datetime.datetime.now().isoformat(timespec="seconds"),
+        "script_seconds": time.perf_counter() - started,
+    }
+
+
+def mean_std(values):
+    """`(mean, sample standard deviation or None for one value)`."""
+    import numpy as np
+
+    values = np.asarray(values, float)
+    if not len(values):
+        return None, None
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else None
+    return float(np.mean(values)), std
+
+
+def configure_threads():
+    """TensorFlow's thread pools as training sets them, before any TF op."""
+    from lficam_tf.training import configure_threads as configure
+
+    configure("auto")
+
+
+def save_figure(figure, path):
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=90)
+    return path
+
+
+# --- The metrics of the explanations (localization, faithfulness) -----------
+
+#: The rows the issue asks for: each head's own map, post-hoc on the baseline.
+PRIMARY_ROWS = (
+    ("lficam", "lficam"),
+    ("abn", "abn"),
+    ("baseline", "gradcam"),
+    ("baseline", "gradcam++"),
+    ("baseline", "scorecam"),
+)
+
+
+def evaluation_specs(size, dataset):
+    """The models whose maps are scored: each head with the base recipe, seed 0."""
+    return variant_specs(size, dataset, ("lficam", "abn", "baseline"), 1)
+
+
+def evaluation_report(study, dataset):
+    """Every metric of every method on the three models of `dataset`.
+
+    Runs `lficam_tf.evaluation.evaluate` (the library of `lficam-eval`) on
+    the first test images of a fixed order and writes its report (JSON,
+    Markdown, curves, example maps) to `<results>/eval_<dataset>/`, plus
+    the same images explained by every model and method side by side in
+    `<results>/figures/compare_<dataset>.png`. An existing report of the same
+    models and settings is read instead (localization.py and
+    faithfulness.py share it).
+
+    Returns:
+        The dict of `report.json`.
+    """
+    specs = evaluation_specs(study.size, dataset)
+    records = {spec.head: ensure_trained(study, spec) for spec in specs}
+    folder = study.results / f"eval_{dataset}"
+    wanted = {
+        "num_images": study.size.eval_images[dataset],
+        "steps": study.size.steps,
+        "methods": list(study.size.eval_methods),
+        "runs": {head: record["run"] for head, record in records.items()},
+        "finished": {head: record["finished"] for head, record in records.items()},
+    }
+    report = read_json(folder / "report.json")
+    if report is not None and report.get("study") == wanted:
+        return report
+
+    # The submodules: `lficam_tf.evaluation.evaluate` is also a module name.
+    from lficam_tf.evaluation.evaluate import evaluate
+    from lficam_tf.evaluation.report import write_report
+    from lficam_tf.explain import plot_explanations
+
+    models = [load_run_model(study, spec) for spec in specs]
+    size = records["lficam"]["image_size"]
+    images, labels, masks, class_names = test_images(
+        study, dataset, size, wanted["num_images"]
+    )
+    start = time.perf_counter()
+    study.say(f"{dataset}: scoring {wanted['methods']} on {len(images)} images")
+    evaluation = evaluate(
+        models,
+        images,
+        labels=labels,
+        masks=masks,
+        model_names=[spec.head for spec in specs],
+        methods=wanted["methods"],
+        target="predicted",
+        batch_size=study.size.batch_size,
+        steps=study.size.steps,
+        progress=study.say,
+    )
+    seconds = time.perf_counter() - start
+    write_report(
+        evaluation,
+        folder,
+        images,
+        labels,
+        class_names,
+        f"{dataset} test split, first {len(images)} images of a fixed order (seed 0)",
+        examples=min(6, len(images)),
+    )
+    columns = {
+        f"{METHOD_TITLES[method]}\n({HEAD_TITLES[head]} model)": result.maps[:6]
+        for head, per_method in evaluation.explanations.items()
+        for method, result in per_method.items()
+    }
+    figure = plot_explanations(images[:6], columns, cell_size=1.3)
+    figure.suptitle(
+        f"{dataset}: the same test images explained by every model and method",
+        fontsize=10,
+    )
+    save_figure(figure, study.figures / f"compare_{dataset}.png")
+    report = json.loads((folder / "report.json").read_text())
+    report["study"] = wanted
+    report["eval_seconds"] = seconds
+    report["mask_fraction"] = None if masks is None else float(masks.mean())
+    report["model_records"] = records
+    write_json(folder / "report.json", report)
+    return report
+
+
+def metric_rows(report, keys):
+    """Rows `{model, method, primary, <key>: value}` of a report, primary first."""
+    rows = []
+    for model, per_method in report["metrics"].items():
+        for method, values in per_method.items():
+            rows.append(
+                {
+                    "model": model,
+                    "method": method,
+                    "primary": (model, method) in PRIMARY_ROWS,
+                    **{key: values.get(key) for key in keys},
+                }
+            )
+    order = {row: i for i, row in enumerate(PRIMARY_ROWS)}
+    rows.sort(key=lambda r: (not r["primary"], order.get((r["model"], r["method"]), 0)))
+    return rows
+
+
+# --- Shipped checkpoints -------------------------------------------------------
+
+
+def slice_files(test_dir, every=10):
+    """`(paths, labels, class names)`: every `every`-th file of the sorted
+    CIFAR-10 test files (`test/<class>/<file>`); every=10 is the fixed
+    1,000-image slice the tests check the shipped checkpoints on."""
+    test_dir = pathlib.Path(test_dir)
+    class_names = sorted(p.name for p in test_dir.iterdir() if p.is_dir())
+    files = sorted(test_dir.glob("*/*.jpg"))
+    chosen = files[::every]
+    labels = [class_names.index(p.parent.name) for p in chosen]
+    return [str(p) for p in chosen], labels, class_names
+
+
+def folder_accuracy(model, test_dir, every=1, batch_size=250):
+    """`(accuracy, number of images)` of `model` on `slice_files(...)`,
+    decoded as the package's image folders decode them (TensorFlow's
+    decoder, float32 RGB 0..255, 32x32 as stored)."""
+    import numpy as np
+    import tensorflow as tf
+
+    paths, labels, _ = slice_files(test_dir, every)
+
+    def read(path):
+        image = tf.io.decode_image(
+            tf.io.read_file(path), channels=3, expand_animations=False
+        )
+        return tf.ensure_shape(tf.cast(image, tf.float32), (32, 32, 3))
+
+    images = (
+        tf.data.Dataset.from_tensor_slices(paths)
+        .map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size)
+    )
+    predictions = []
+    for batch in images:
+        logits = model(batch, training=False)["logits"]
+        predictions.append(np.argmax(np.asarray(logits), axis=-1))
+    predictions = np.concatenate(predictions)
+    return float(np.mean(predictions == np.asarray(labels))), len(labels)
+
+
+def replace_block(text, name, content):
+    """`text` with the lines between `<!-- name:begin -->` and
+    `<!-- name:end -->` replaced by `content`."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    if begin not in text or end not in text:
+        raise ValueError(f"markers {begin} / {end} are missing")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{content.strip()}\n{end}{tail}"
+
+
+def update_file_block(path, name, content):
+    path = pathlib.Path(path)
+    from lficam_tf.training.run_dir import atomic_write_text
+
+    atomic_write_text(path, replace_block(path.read_text(), name, content))
+
+
+def rel(path):
+    """`path` relative to the repository when inside it (for the JSON)."""
+    path = pathlib.Path(path)
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(REPO))
+    return str(path)
