@@ -1,34 +1,23 @@
-"""Argument checks shared by `load_data` and `build_pipeline`."""
+"""Argument checks of `load_data` and `build_pipeline`.
 
-import numbers
+The integer rule lives in `lficam_tf.checks` (one owner for the package).
+"""
 
+from lficam_tf.checks import check_int, is_int
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def check_int(name, value, minimum, optional=False):
-    """`int(value)`, or a TypeError / ValueError worded for `name`."""
-    if optional and value is None:
-        return None
-    if not _is_int(value):
-        kind = "an int or None" if optional else "an int"
-        raise TypeError(f"`{name}` must be {kind}. Received: {name}={value!r}")
-    if value < minimum:
-        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value!r}")
-    return int(value)
+__all__ = ["check_image_size", "check_int"]
 
 
 def check_image_size(image_size):
     """`(height, width)` from None, an int or a pair of positive ints."""
     if image_size is None:
         return None
-    if _is_int(image_size):
+    if is_int(image_size):
         image_size = (image_size, image_size)
     if (
         not isinstance(image_size, (tuple, list))
         or len(image_size) != 2
-        or not all(_is_int(s) for s in image_size)
+        or not all(is_int(s) for s in image_size)
     ):
         raise TypeError(
             "`image_size` must be None, an int or a (height, width) pair of "

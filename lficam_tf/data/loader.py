@@ -1,7 +1,6 @@
 """`load_data`: one entry point for the built-in, TFDS and folder datasets."""
 
 import difflib
-import numbers
 import os
 import pathlib
 
@@ -168,10 +167,9 @@ def load_data(
             f"`data_dir` must be a str or None. Received: data_dir={data_dir!r}"
         )
     image_size = check_image_size(image_size)
-    num_train = check_int("num_train", num_train, 1, optional=True)
-    num_test = check_int("num_test", num_test, 1, optional=True)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
+    num_train = check_int(num_train, "num_train", minimum=1, optional=True)
+    num_test = check_int(num_test, "num_test", minimum=1, optional=True)
+    seed = check_int(seed, "seed", minimum=0)
 
     if source in BUILTIN_DATASETS:
         if data_dir is not None:

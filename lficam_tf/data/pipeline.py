@@ -201,7 +201,7 @@ def build_pipeline(
             "`dataset` must be a tf.data.Dataset (e.g. `load_data(...).train`). "
             f"Received: dataset={type(dataset).__name__}"
         )
-    check_int("batch_size", batch_size, 1)
+    check_int(batch_size, "batch_size", minimum=1)
     if not isinstance(training, bool):
         raise TypeError(f"`training` must be a bool. Received: training={training!r}")
     if augmentation not in AUGMENTATIONS:
@@ -232,9 +232,9 @@ def build_pipeline(
                 "cutmix > 0 or one_hot=True). Pass num_classes=bundle.num_classes. "
                 f"Received: num_classes=None, mixup={mixup}, cutmix={cutmix}"
             )
-        check_int("num_classes", num_classes, 2)
-    check_int("shuffle_buffer", shuffle_buffer, 1)
-    check_int("seed", seed, 0)
+        check_int(num_classes, "num_classes", minimum=2)
+    check_int(shuffle_buffer, "shuffle_buffer", minimum=1)
+    check_int(seed, "seed", minimum=0)
     if not isinstance(cache, (bool, str)):
         raise TypeError(
             "`cache` must be a bool or a file path prefix (str). "

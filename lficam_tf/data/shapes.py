@@ -13,6 +13,7 @@ energy-based pointing game).
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import check_int
 
 #: Class names of the shapes dataset, in label order.
 SHAPES_CLASS_NAMES = ("circle", "square", "triangle", "cross", "star", "ring")
@@ -263,16 +264,8 @@ def generate_shapes(num_images, image_size=SHAPES_IMAGE_SIZE, seed=0, split="tra
     >>> dict(zip(SHAPES_CLASS_NAMES, np.bincount(labels).tolist()))
     {'circle': 43, 'square': 43, 'triangle': 43, 'cross': 43, 'star': 42, 'ring': 42}
     """
-    if isinstance(num_images, bool) or not isinstance(num_images, (int, np.integer)):
-        raise TypeError(
-            f"`num_images` must be an int. Received: num_images={num_images!r}"
-        )
-    if num_images < 0:
-        raise ValueError(
-            f"`num_images` must be >= 0. Received: num_images={num_images!r}"
-        )
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"`seed` must be an int >= 0. Received: seed={seed!r}")
+    num_images = check_int(num_images, "num_images", minimum=0)
+    seed = check_int(seed, "seed", minimum=0)
     if split not in _SPLITS:
         raise ValueError(
             f"`split` must be one of {sorted(_SPLITS)}. Received: split={split!r}"

@@ -4,9 +4,9 @@ Every check raises a `TypeError` for a wrong type and a `ValueError` for a
 wrong value, worded "`arg` must be ... Received: arg=...".
 """
 
-import numbers
-
 import numpy as np
+
+from lficam_tf.checks import check_int, check_number  # noqa: F401 (re-exported)
 
 #: How far outside [0, 1] a map may stray by float round-off (then clipped).
 UNIT_SLACK = 1e-6
@@ -18,32 +18,6 @@ def _describe(value):
     if isinstance(array, np.ndarray):
         return f"array of shape {array.shape} and dtype {array.dtype}"
     return repr(value)
-
-
-def check_int(value, name, minimum=None, maximum=None):
-    """`value` as a Python int in [minimum, maximum] (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r}")
-    value = int(value)
-    if minimum is not None and value < minimum:
-        raise ValueError(
-            f"`{name}` must be at least {minimum}. Received: {name}={value}"
-        )
-    if maximum is not None and value > maximum:
-        raise ValueError(
-            f"`{name}` must be at most {maximum}. Received: {name}={value}"
-        )
-    return value
-
-
-def check_number(value, name):
-    """`value` as a finite Python float (bools are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
-    return value
 
 
 def _numeric_array(value, name):

@@ -12,8 +12,8 @@ lists the fields that may differ: where and how fast, not what is trained).
 import dataclasses
 import difflib
 import json
-import numbers
 
+from lficam_tf import checks
 from lficam_tf.api_export import lficam_export
 from lficam_tf.choices import HEADS, RELU_PLACEMENTS
 
@@ -332,12 +332,8 @@ def _set(config, name, value):
     object.__setattr__(config, name, value)
 
 
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value):
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+_is_int = checks.is_int
+_is_number = checks.is_number
 
 
 def parse_image_size(value):
@@ -426,15 +422,23 @@ def _choice(config, name, choices):
         )
 
 
+def _as_config_error(check, *args, **kwargs):
+    """`check(*args, **kwargs)` with its TypeError / ValueError a ConfigError.
+
+    The rules and messages are `lficam_tf.checks`'; a configuration reports
+    every bad value as a `ConfigError` (a `ValueError`), which `train_tf.py`
+    prints without a traceback.
+    """
+    try:
+        return check(*args, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(str(error)) from None
+
+
 def _positive_int(config, name, optional=False, minimum=1):
-    value = getattr(config, name)
-    if optional and value is None:
-        return
-    if not _is_int(value) or value < minimum:
-        raise ConfigError(
-            f"`{name}` must be an int >= {minimum}"
-            f"{' or None' if optional else ''}. Received: {name}={value!r}"
-        )
+    _as_config_error(
+        checks.check_int, getattr(config, name), name, minimum=minimum, optional=optional
+    )
 
 
 def _number(config, name, low=0.0, high=None, open_low=False):

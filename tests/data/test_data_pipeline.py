@@ -199,7 +199,7 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"batch_size": 0}, ValueError, r"`batch_size` must be >= 1. Received: batch_size=0"),
+        ({"batch_size": 0}, ValueError, r"`batch_size` must be at least 1. Received: batch_size=0"),
         ({"batch_size": "8"}, TypeError, r"`batch_size` must be an int"),
         ({"training": "yes"}, TypeError, r"`training` must be a bool"),
         ({"augmentation": "autoaugment"}, ValueError, r"`augmentation` must be one of"),
@@ -211,10 +211,10 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
         ({"cutmix": 2.0, "num_classes": 3}, ValueError, r"`cutmix` must be <= 1"),
         ({"training": False, "mixup": 0.2, "num_classes": 3}, ValueError, r"training pipelines only.*one_hot=True"),
         ({"training": False, "randaugment": True}, ValueError, r"training pipelines only"),
-        ({"num_classes": 1, "one_hot": True}, ValueError, r"`num_classes` must be >= 2"),
+        ({"num_classes": 1, "one_hot": True}, ValueError, r"`num_classes` must be at least 2"),
         ({"image_size": (32,)}, TypeError, r"`image_size` must be None, an int or a \(height, width\) pair"),
         ({"image_size": (0, 32)}, ValueError, r"`image_size` must be positive"),
-        ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be >= 1"),
+        ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be at least 1"),
         ({"cache": 1}, TypeError, r"`cache` must be a bool or a file path"),
     ],
 )

@@ -1,0 +1,59 @@
+"""`lficam_tf.checks`: the package's one owner of its argument rules."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lficam_tf import checks
+
+
+@pytest.mark.parametrize("value", [3, np.int64(3), np.uint8(3)])
+def test_check_int_returns_a_python_int(value):
+    result = checks.check_int(value, "steps", minimum=1, maximum=5)
+    assert result == 3 and type(result) is int
+
+
+@pytest.mark.parametrize(
+    "value, kwargs, error, match",
+    [
+        # Wrong type: TypeError, whatever the value.
+        (2.0, {}, TypeError, r"`steps` must be an int\. Received: steps=2\.0"),
+        (True, {}, TypeError, r"`steps` must be an int\. Received: steps=True"),
+        ("3", {}, TypeError, r"`steps` must be an int\. Received: steps='3'"),
+        (None, {}, TypeError, r"`steps` must be an int\. Received: steps=None"),
+        ("3", {"optional": True}, TypeError, r"`steps` must be an int or None"),
+        # Right type, bad value: ValueError.
+        (0, {"minimum": 1}, ValueError, r"`steps` must be at least 1\. Received: steps=0"),
+        (9, {"maximum": 5}, ValueError, r"`steps` must be at most 5\. Received: steps=9"),
+    ],
+)
+def test_check_int_type_then_value(value, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        checks.check_int(value, "steps", **kwargs)
+
+
+def test_check_int_optional_none():
+    assert checks.check_int(None, "num_train", minimum=1, optional=True) is None
+
+
+def test_every_module_uses_the_one_check_int():
+    from lficam_tf.data import checks as data_checks
+    from lficam_tf.metrics import _checks as metric_checks
+
+    assert data_checks.check_int is checks.check_int
+    assert metric_checks.check_int is checks.check_int
+    assert metric_checks.check_number is checks.check_number
+
+
+def test_importable_without_numpy_keras_or_tensorflow():
+    # As `train_tf.py --help` imports it (a command line: no model code).
+    code = (
+        "import sys; sys.argv = ['train_tf.py']; import lficam_tf.checks; "
+        "print(any(m in sys.modules for m in ('numpy', 'keras', 'tensorflow')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
