@@ -96,3 +96,69 @@ def check_number(value, name):
     if not math.isfinite(value):
         raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
     return value
+
+
+def check_class_index(class_index, batch_size, num_classes=None, predicted=None):
+    """Per-image target classes as an int64 array of shape `(batch_size,)`.
+
+    The one rule for `class_index` of `lficam_tf.explain` and
+    `lficam_tf.metrics`: None (the predicted class), an int (the same class
+    for every image) or an int array with one entry per image.
+
+    Args:
+        class_index: None, an int, or an int array of shape `(batch_size,)`.
+        batch_size: int. The number of images.
+        num_classes: int or None. When given, every entry must be in
+            `[0, num_classes)`.
+        predicted: what None becomes: None (returned as is, for a caller
+            that finds the predicted classes itself; the metrics) or an int
+            filled in per image (`lficam_tf.explain` passes -1, "the
+            prediction", to its compiled explainers).
+
+    Returns:
+        An int64 array `(batch_size,)`, or `predicted` when `class_index` and
+        `predicted` are None.
+
+    Raises:
+        TypeError: `class_index` is not None, an int or an int array (bools
+            and floats are refused).
+        ValueError: the shape is not `(batch_size,)`, or an entry is out of
+            `[0, num_classes)`.
+    """
+    # numpy here, not at the top: `train_tf.py --help` imports this module.
+    import numpy as np
+
+    if class_index is None:
+        if predicted is None:
+            return None
+        return np.full((batch_size,), predicted, np.int64)
+    array = None if isinstance(class_index, bool) else np.asarray(class_index)
+    if array is None or array.dtype.kind not in "iu":
+        if isinstance(array, np.ndarray) and array.ndim:
+            received = f"an array of dtype {array.dtype}"
+        else:
+            received = repr(class_index)
+        raise TypeError(
+            "`class_index` must be None, an int or an int array of shape "
+            "(batch_size,); None is the predicted class. Received: "
+            f"class_index={received}"
+        )
+    if array.ndim == 0:
+        array = np.full((batch_size,), int(array))
+    if array.shape != (batch_size,):
+        raise ValueError(
+            "`class_index` must be an int or have one entry per image, shape "
+            f"({batch_size},). Received: class_index with shape {array.shape}"
+        )
+    array = array.astype(np.int64)
+    if (
+        num_classes is not None
+        and array.size
+        and (array.min() < 0 or array.max() >= num_classes)
+    ):
+        raise ValueError(
+            f"`class_index` must be in [0, {num_classes}) for {num_classes} "
+            f"classes. Received: class_index with values in [{array.min()}, "
+            f"{array.max()}]"
+        )
+    return array

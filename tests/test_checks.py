@@ -57,3 +57,24 @@ def test_importable_without_numpy_keras_or_tensorflow():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_one_class_index_rule_for_explain_and_metrics():
+    from lficam_tf.explain import maps
+    from lficam_tf.metrics import _checks as metric_checks
+
+    assert metric_checks.check_class_index is checks.check_class_index
+    # explain's None is -1 ("the prediction"), as int32 for its explainers.
+    targets = maps.check_class_index(None, 3, 10)
+    assert targets.dtype == np.int32 and targets.tolist() == [-1, -1, -1]
+    assert maps.check_class_index(np.int64(4), 2, 10).tolist() == [4, 4]
+    assert checks.check_class_index(None, 3, 10) is None
+    for check in (maps.check_class_index, checks.check_class_index):
+        with pytest.raises(ValueError, match=r"must be in \[0, 10\) for 10 classes"):
+            check([1, 10], 2, 10)
+        with pytest.raises(TypeError, match=r"`class_index` must be None, an int"):
+            check(True, 2, 10)
+        with pytest.raises(TypeError, match=r"Received: class_index=an array of dtype float"):
+            check([1.0, 2.0], 2, 10)
+        with pytest.raises(ValueError, match=r"one entry per image, shape \(3,\)"):
+            check([1, 2], 3, 10)

@@ -8,6 +8,7 @@ they can be compared pixel by pixel and with the same metrics.
 import numpy as np
 from keras import ops
 
+from lficam_tf import checks
 from lficam_tf.api_export import lficam_export
 
 
@@ -69,33 +70,11 @@ def to_input_resolution(maps, size):
 
 
 def check_class_index(class_index, batch_size, num_classes=None):
-    """Per-image targets as int32 (batch_size,), -1 meaning "the prediction".
+    """Per-image targets as int32 `(batch_size,)`, -1 meaning "the prediction".
 
-    Args:
-        class_index: None, an int, or an int array of shape `(batch_size,)`.
-        batch_size: int.
-        num_classes: int or None, to check the range.
+    `lficam_tf.checks.check_class_index` with None as -1, the form the
+    compiled explainers take.
     """
-    if class_index is None:
-        return np.full((batch_size,), -1, "int32")
-    array = np.asarray(class_index)
-    if array.dtype.kind not in "iu":
-        raise TypeError(
-            "`class_index` must be None (the predicted class), an int, or an "
-            f"int array of shape (batch_size,). Received: class_index={class_index!r}"
-        )
-    if array.ndim == 0:
-        array = np.full((batch_size,), int(array))
-    if array.shape != (batch_size,):
-        raise ValueError(
-            "`class_index` must be an int or have one entry per image, shape "
-            f"({batch_size},). Received: class_index with shape {array.shape}"
-        )
-    if num_classes is not None and (
-        array.size and (array.min() < 0 or array.max() >= num_classes)
-    ):
-        raise ValueError(
-            f"`class_index` must be in [0, {num_classes}) for this "
-            f"{num_classes}-class model. Received: class_index={class_index!r}"
-        )
-    return array.astype("int32")
+    return checks.check_class_index(
+        class_index, batch_size, num_classes, predicted=-1
+    ).astype("int32")

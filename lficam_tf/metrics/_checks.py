@@ -6,18 +6,14 @@ wrong value, worded "`arg` must be ... Received: arg=...".
 
 import numpy as np
 
-from lficam_tf.checks import check_int, check_number  # noqa: F401 (re-exported)
+from lficam_tf.checks import (  # noqa: F401 (re-exported)
+    check_class_index,
+    check_int,
+    check_number,
+)
 
 #: How far outside [0, 1] a map may stray by float round-off (then clipped).
 UNIT_SLACK = 1e-6
-
-
-def _describe(value):
-    """A short description of an array argument for error messages."""
-    array = np.asarray(value) if not np.isscalar(value) else value
-    if isinstance(array, np.ndarray):
-        return f"array of shape {array.shape} and dtype {array.dtype}"
-    return repr(value)
 
 
 def _numeric_array(value, name):
@@ -145,38 +141,6 @@ def check_boxes(boxes, batch_size=None, name="boxes"):
             f"`{name}` must be [y_min, x_min, y_max, x_max] with y_min <= y_max "
             f"and x_min <= x_max (format 'yxyx'). Received: {name}[{index}]="
             f"{array[index].tolist()}"
-        )
-    return array
-
-
-def check_class_index(class_index, batch_size, num_classes=None):
-    """`class_index` as an int64 array (batch_size,); an int is broadcast."""
-    if class_index is None:
-        return None
-    if isinstance(class_index, bool):
-        raise TypeError(
-            "`class_index` must be None, an int or an int array of shape "
-            f"(batch_size,). Received: class_index={class_index!r}"
-        )
-    array = np.asarray(class_index)
-    if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
-        raise TypeError(
-            "`class_index` must be None, an int or an int array of shape "
-            f"(batch_size,). Received: class_index={_describe(class_index)}"
-        )
-    if array.ndim == 0:
-        array = np.full((batch_size,), int(array))
-    if array.shape != (batch_size,):
-        raise ValueError(
-            f"`class_index` must have shape (batch_size,) = ({batch_size},). "
-            f"Received: class_index with shape {array.shape}"
-        )
-    array = array.astype(np.int64)
-    if num_classes is not None and (array.min() < 0 or array.max() >= num_classes):
-        raise ValueError(
-            f"`class_index` must be in [0, {num_classes}) (the number of "
-            f"classes `predict_fn` returns). Received: class_index with values "
-            f"in [{array.min()}, {array.max()}]"
         )
     return array
 

@@ -163,7 +163,7 @@ def test_tensor_outputs_and_tensor_class_index(linear_predict_fn):
         (
             {"class_index": [0, 1]},
             ValueError,
-            r"`class_index` must have shape \(batch_size,\) = \(1,\)",
+            r"`class_index` must be an int or have one entry per image, shape \(1,\)",
         ),
         ({"class_index": 2}, ValueError, r"`class_index` must be in \[0, 2\)"),
         ({"class_index": 0.5}, TypeError, r"`class_index` must be None, an int"),
