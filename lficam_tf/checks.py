@@ -88,6 +88,57 @@ def check_int(value, name, minimum=None, maximum=None, optional=False):
     return value
 
 
+def check_image_size(
+    image_size,
+    name="image_size",
+    minimum=MIN_IMAGE_SIZE,
+    reason=_IMAGE_SIZE_REASON,
+    optional=False,
+):
+    """`(height, width)` from an int or a pair of ints, each >= `minimum`.
+
+    The one rule for image sizes: at least `MIN_IMAGE_SIZE` pixels per side,
+    the least any model of the package explains. A stricter bound (the
+    generated "shapes" need room for their objects) passes its own named
+    `minimum` and the `reason` the message gives.
+
+    Args:
+        image_size: int (a square) or `(height, width)`, or None where
+            `optional`.
+        name: str. The argument's name, for the message.
+        minimum: int. The smallest side allowed. Defaults to
+            `MIN_IMAGE_SIZE`.
+        reason: str. Why, for the message.
+        optional: bool. Whether None is allowed (and returned).
+
+    Returns:
+        `(height, width)` as Python ints, or None.
+
+    Raises:
+        TypeError: not an int or a pair of ints.
+        ValueError: a side below `minimum`.
+    """
+    if optional and image_size is None:
+        return None
+    size = (image_size, image_size) if is_int(image_size) else image_size
+    if (
+        not isinstance(size, (tuple, list))
+        or len(size) != 2
+        or not all(is_int(s) for s in size)
+    ):
+        kind = "None, an int" if optional else "an int"
+        raise TypeError(
+            f"`{name}` must be {kind} or a (height, width) pair of ints. "
+            f"Received: {name}={image_size!r}"
+        )
+    if min(size) < minimum:
+        raise ValueError(
+            f"`{name}` must be at least {minimum}x{minimum}: {reason}. "
+            f"Received: {name}={image_size!r}"
+        )
+    return int(size[0]), int(size[1])
+
+
 def check_number(value, name):
     """`value` as a finite Python float (bools are refused)."""
     if not is_number(value):

@@ -78,3 +78,34 @@ def test_one_class_index_rule_for_explain_and_metrics():
             check([1.0, 2.0], 2, 10)
         with pytest.raises(ValueError, match=r"one entry per image, shape \(3,\)"):
             check([1, 2], 3, 10)
+
+
+def test_one_image_size_rule_with_its_reason():
+    assert checks.MIN_IMAGE_SIZE == checks.MIN_FEATURE_SIZE * checks.MIN_BACKBONE_STRIDE
+    assert checks.check_image_size(8) == (8, 8)
+    assert checks.check_image_size(np.int32(9)) == (9, 9)
+    assert checks.check_image_size([12, 10]) == (12, 10)
+    assert checks.check_image_size(None, optional=True) is None
+    with pytest.raises(ValueError, match=r"at least 8x8: the finest backbones .*2x2"):
+        checks.check_image_size((8, 7))
+    with pytest.raises(TypeError, match=r"must be an int or a \(height, width\) pair"):
+        checks.check_image_size("8")
+    with pytest.raises(TypeError, match=r"must be None, an int or a \(height, width\)"):
+        checks.check_image_size(8.0, optional=True)
+
+
+def test_min_backbone_stride_is_the_finest_registered_backbone():
+    import lficam_tf  # noqa: F401 (registers the backbones)
+    from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+
+    strides = [get_backbone_spec(name).stride for name in list_backbones()]
+    assert min(strides) == checks.MIN_BACKBONE_STRIDE
+
+
+def test_the_smallest_image_gives_the_smallest_feature_map():
+    import lficam_tf
+
+    size = checks.MIN_IMAGE_SIZE
+    lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size, size, 3))
+    with pytest.raises(ValueError, match=r"gives a 1x1 feature map .* needs at least 2x2"):
+        lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size - 4, size - 4, 3))

@@ -13,7 +13,7 @@ energy-based pointing game).
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.checks import check_int
+from lficam_tf.checks import check_image_size, check_int
 
 #: Class names of the shapes dataset, in label order.
 SHAPES_CLASS_NAMES = ("circle", "square", "triangle", "cross", "star", "ring")
@@ -33,25 +33,18 @@ _EXTENT = 1.16
 _NUM_LINES, _NUM_DOTS, _NUM_BLOBS = 3, 5, 2
 
 
+#: The generated images' smallest side: stricter than the models' own
+#: `lficam_tf.checks.MIN_IMAGE_SIZE`, because an object of radius 0.21 of the
+#: side (with its distractors) needs this many pixels to stay recognisable.
+SHAPES_MIN_IMAGE_SIZE = 16
+
+
 def _image_size(image_size):
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        image_size = (int(image_size), int(image_size))
-    if (
-        not isinstance(image_size, (tuple, list))
-        or len(image_size) != 2
-        or not all(isinstance(s, (int, np.integer)) for s in image_size)
-    ):
-        raise TypeError(
-            "`image_size` must be an int or a (height, width) pair of ints. "
-            f"Received: image_size={image_size!r}"
-        )
-    height, width = (int(s) for s in image_size)
-    if min(height, width) < 16:
-        raise ValueError(
-            "`image_size` must be at least 16 pixels per side, so that the "
-            f"shapes stay recognisable. Received: image_size={image_size!r}"
-        )
-    return height, width
+    return check_image_size(
+        image_size,
+        minimum=SHAPES_MIN_IMAGE_SIZE,
+        reason="smaller generated shapes are no longer recognisable",
+    )
 
 
 def _random_colours(rng, shape, reference, candidates=4):

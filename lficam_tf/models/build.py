@@ -9,6 +9,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+from lficam_tf.checks import MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.models.abn_classifier import ABNClassifier
 from lficam_tf.models.baseline_classifier import BaselineClassifier
@@ -40,13 +41,15 @@ def _check_input_shape(input_shape):
 
 
 def _check_feature_size(features_shape, input_shape, backbone_name, stride=None):
+    """The rule behind `lficam_tf.checks.MIN_IMAGE_SIZE`, on the real map."""
     h, w = features_shape[1:3]
-    if h is not None and h >= 2 and w is not None and w >= 2:
+    least = MIN_FEATURE_SIZE
+    if h is not None and h >= least and w is not None and w >= least:
         return
-    need = f" at least {2 * stride}x{2 * stride}" if stride else " a larger size"
+    need = f" at least {least * stride}x{least * stride}" if stride else " a larger size"
     raise ValueError(
         f"input_shape={tuple(input_shape)} gives a {h}x{w} feature map on "
-        f"backbone {backbone_name!r}; LFI-CAM needs at least 2x2. Use "
+        f"backbone {backbone_name!r}; LFI-CAM needs at least {least}x{least}. Use "
         f"input_shape{need} (the backbone's default is the safe choice)."
     )
 

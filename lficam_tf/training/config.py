@@ -487,10 +487,7 @@ def _validate(config):
         raise ConfigError(
             f"`stem_stride` must be 1, 2 or None. Received: stem_stride={config.stem_stride!r}"
         )
-    if config.image_size is not None and min(config.image_size) < 8:
-        raise ConfigError(
-            f"`image_size` must be at least 8x8. Received: image_size={config.image_size!r}"
-        )
+    _as_config_error(checks.check_image_size, config.image_size, optional=True)
     _number(config, "learning_rate", open_low=True)
     _number(config, "lr_decay", open_low=True, high=1.0)
     if config.momentum is not None:

@@ -49,7 +49,7 @@ def test_missing_path_like_source_is_a_missing_folder(tmp_path):
         ({"source": "shapes", "seed": -1}, ValueError, r"`seed` must be at least 0"),
         ({"source": "shapes", "seed": "1"}, TypeError, r"`seed` must be an int\. Received: seed='1'"),
         ({"source": "shapes", "image_size": "64"}, TypeError, r"`image_size` must be None, an int or"),
-        ({"source": "shapes", "image_size": (0, 4)}, ValueError, r"`image_size` must be positive"),
+        ({"source": "shapes", "image_size": (0, 4)}, ValueError, r"`image_size` must be at least 8x8: the finest backbones"),
         ({"source": ""}, ValueError, r"Unknown data source ''"),
     ],
 )

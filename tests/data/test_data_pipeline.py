@@ -213,7 +213,7 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
         ({"training": False, "randaugment": True}, ValueError, r"training pipelines only"),
         ({"num_classes": 1, "one_hot": True}, ValueError, r"`num_classes` must be at least 2"),
         ({"image_size": (32,)}, TypeError, r"`image_size` must be None, an int or a \(height, width\) pair"),
-        ({"image_size": (0, 32)}, ValueError, r"`image_size` must be positive"),
+        ({"image_size": (0, 32)}, ValueError, r"`image_size` must be at least 8x8"),
         ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be at least 1"),
         ({"cache": 1}, TypeError, r"`cache` must be a bool or a file path"),
     ],

@@ -105,7 +105,7 @@ def test_colour_alone_does_not_find_the_object(shapes64):
     [
         ({"num_images": 2.0}, TypeError, r"`num_images` must be an int"),
         ({"num_images": -1}, ValueError, r"`num_images` must be at least 0"),
-        ({"num_images": 2, "image_size": 8}, ValueError, r"at least 16 pixels"),
+        ({"num_images": 2, "image_size": 8}, ValueError, r"`image_size` must be at least 16x16: smaller generated shapes"),
         ({"num_images": 2, "image_size": (32,)}, TypeError, r"`image_size` must be an int or"),
         ({"num_images": 2, "seed": -2}, ValueError, r"`seed` must be at least 0"),
         ({"num_images": 2, "seed": 1.0}, TypeError, r"`seed` must be an int"),
