@@ -1,7 +1,8 @@
 """The fixed choices of options, importable without Keras or TensorFlow.
 
 `build_model(head=...)`, `FeatureImportanceNetwork(relu=...)`,
-`explain(method=...)` and `evaluate(target=...)` check their arguments
+`explain(method=...)`, `evaluate(target=...)`, `TrainConfig` and
+`build_pipeline(augmentation=...)` check their arguments
 against these tuples, and the command lines (`train_tf.py`, `lficam-explain`,
 `lficam-eval`) list them in `--help`, which therefore needs neither Keras
 nor TensorFlow (an instant `--help`).
@@ -29,6 +30,11 @@ POST_HOC_METHODS = ("gradcam", "gradcam++", "scorecam")
 
 #: Every name `lficam_tf.explain.explain(method=...)` accepts.
 METHODS = NATIVE_METHODS + POST_HOC_METHODS
+
+#: The training augmentation recipes (METHOD.md section 5): `TrainConfig`'s
+#: `augmentation` and `train_tf.py --augmentation`. `build_pipeline` takes
+#: them too, with None for "none" (`lficam_tf.data.AUGMENTATIONS`).
+AUGMENTATIONS = ("none", "cifar", "imagenet")
 
 #: The class each map of `lficam_tf.evaluation.evaluate` explains.
 TARGETS = ("predicted", "label")

@@ -15,12 +15,14 @@ import numbers
 import keras
 import tensorflow as tf
 
+from lficam_tf import choices
 from lficam_tf.api_export import lficam_export
 from lficam_tf.data.checks import check_image_size, check_int
 from lficam_tf.data.preprocess import resize_shorter_and_center_crop
 
-#: Augmentation recipes (METHOD.md section 5).
-AUGMENTATIONS = (None, "cifar", "imagenet")
+#: Augmentation recipes (METHOD.md section 5): `lficam_tf.choices`' names,
+#: and None, the same as "none".
+AUGMENTATIONS = (None, *choices.AUGMENTATIONS)
 
 
 def _check_alpha(name, value):
@@ -149,7 +151,8 @@ def build_pipeline(
         image_size: `(height, width)` of the output images, or `None` for the
             size of the dataset's images (required when sizes vary).
             Defaults to `None`.
-        augmentation: `None`, `"cifar"` or `"imagenet"`. Defaults to `None`.
+        augmentation: `None` (or `"none"`), `"cifar"` or `"imagenet"`.
+            Defaults to `None`.
         randaugment: bool. Add Keras' `RandAugment` (2 ops, factor 0.5) per
             image after the recipe (training only). Defaults to `False`.
         mixup: float. MixUp's Beta(alpha, alpha) parameter alpha (0.2 is
@@ -209,6 +212,8 @@ def build_pipeline(
             f"`augmentation` must be one of {AUGMENTATIONS}. "
             f"Received: augmentation={augmentation!r}"
         )
+    if augmentation == "none":
+        augmentation = None
     mixup = _check_alpha("mixup", mixup)
     cutmix = _check_alpha("cutmix", cutmix)
     if cutmix > 1:

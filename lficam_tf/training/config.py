@@ -15,12 +15,11 @@ import json
 
 from lficam_tf import checks
 from lficam_tf.api_export import lficam_export
-from lficam_tf.choices import HEADS, RELU_PLACEMENTS
+from lficam_tf.choices import AUGMENTATIONS, HEADS, RELU_PLACEMENTS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 WEIGHT_DECAY_MODES = ("auto", "coupled", "decoupled")
 SCHEDULES = ("step", "cosine", "constant")
-AUGMENTATIONS = ("none", "cifar", "imagenet")
 MIXED_PRECISION = ("float16", "bfloat16")
 VERBOSE = ("auto", 0, 1, 2)
 

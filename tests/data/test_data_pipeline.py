@@ -44,7 +44,20 @@ def test_drop_remainder_gives_static_batch_size():
     assert len(list(pipeline)) == 2
 
 
-@pytest.mark.parametrize("augmentation", [None, "cifar"])
+def test_augmentations_are_the_training_configs_and_none_is_none():
+    from lficam_tf import choices
+    from lficam_tf.data import AUGMENTATIONS
+    from lficam_tf.training.config import AUGMENTATIONS as CONFIG_AUGMENTATIONS
+
+    assert CONFIG_AUGMENTATIONS is choices.AUGMENTATIONS
+    assert AUGMENTATIONS == (None, *choices.AUGMENTATIONS)
+    images, _, dataset = _dataset()
+    x, _ = _collect(build_pipeline(dataset, 5, True, augmentation="none", seed=3))
+    expected, _ = _collect(build_pipeline(dataset, 5, True, augmentation=None, seed=3))
+    np.testing.assert_array_equal(x, expected)
+
+
+@pytest.mark.parametrize("augmentation", [None, "none", "cifar"])
 def test_eval_keeps_images_and_order(augmentation):
     images, labels, dataset = _dataset()
     pipeline = build_pipeline(dataset, 5, False, augmentation=augmentation)
