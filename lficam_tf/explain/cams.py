@@ -51,6 +51,7 @@ from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
+from lficam_tf.explain.progress import GraphProgress
 
 
 @lficam_export("lficam_tf.explain.BaseCAM")
@@ -252,6 +253,10 @@ class ScoreCAM(BaseCAM):
             `"images"`: multiply the images as given (RGB 0..255 for the
             package's models: masked-out pixels black). Defaults to
             `"preprocessed"`.
+        verbose: `"auto"`, `True` or `False`. A progress bar of the masked
+            passes (chunks done, time per chunk, ETA), shown by `"auto"` once
+            a call has run 2 s: Score-CAM of one 224x224 image on ResNet-50
+            is 2,048 forward passes, minutes on a CPU. Defaults to `"auto"`.
 
     Example:
 
@@ -278,6 +283,7 @@ class ScoreCAM(BaseCAM):
         top_n=None,
         strip_softmax=True,
         masking="preprocessed",
+        verbose="auto",
     ):
         if (
             isinstance(chunk_size, bool)
@@ -310,6 +316,7 @@ class ScoreCAM(BaseCAM):
         self.chunk_size = chunk_size
         self.top_n = top_n
         self.masking = masking
+        self.progress = GraphProgress(verbose, unit="chunk")
         super().__init__(model, layer=layer, strip_softmax=strip_softmax)
         preprocessor = getattr(model, "preprocessor", None)
         if masking == "images" or preprocessor is None:
@@ -359,13 +366,15 @@ class ScoreCAM(BaseCAM):
             target = tf.gather(class_index, image_index)
             score = tf.gather(probabilities, target, batch_dims=1)
             score = tf.where(span > 0, score, tf.zeros_like(score))
-            return i + 1, scores.write(i, score)
+            with tf.control_dependencies([score]):
+                done = self.progress.tick(i + 1, num_chunks)
+            return done, scores.write(i, score)
 
         _, scores = tf.while_loop(
             lambda i, _: i < num_chunks,
             body,
             (
-                tf.constant(0),
+                self.progress.tick(0, num_chunks),
                 tf.TensorArray(tf.float32, size=num_chunks, infer_shape=False),
             ),
             parallel_iterations=1,
