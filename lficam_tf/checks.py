@@ -139,6 +139,38 @@ def check_image_size(
     return int(size[0]), int(size[1])
 
 
+#: CutMix's largest strength: `cutmix` is Keras CutMix's `factor`, the
+#: upper end of the range (0, factor) its Beta parameter is drawn from per
+#: batch, which Keras takes in [0, 1].
+MAX_CUTMIX = 1.0
+
+
+def check_mixing(value, name):
+    """A MixUp (`"mixup"`) or CutMix (`"cutmix"`) strength as a float.
+
+    Both are >= 0, 0 turning them off; CutMix's is at most `MAX_CUTMIX`.
+    `build_pipeline` and `TrainConfig` check theirs here, so a training run
+    refuses a bad value before it starts.
+
+    Raises:
+        TypeError: `value` is not a number.
+        ValueError: `value` < 0, or a CutMix strength above `MAX_CUTMIX`.
+    """
+    if not is_number(value):
+        raise TypeError(f"`{name}` must be a float. Received: {name}={value!r}")
+    if not value >= 0:  # NaN too
+        raise ValueError(
+            f"`{name}` must be >= 0 (0 turns it off). Received: {name}={value!r}"
+        )
+    if name == "cutmix" and value > MAX_CUTMIX:
+        raise ValueError(
+            f"`cutmix` must be <= {MAX_CUTMIX:g} (it is Keras CutMix's `factor`: the "
+            "Beta parameter is drawn from (0, cutmix) per batch). Received: "
+            f"cutmix={value!r}"
+        )
+    return float(value)
+
+
 def check_number(value, name):
     """`value` as a finite Python float (bools are refused)."""
     if not is_number(value):

@@ -10,29 +10,18 @@ before batching, because Keras' `RandomCrop` and `RandAugment` draw one
 transformation per *batch*; MixUp and CutMix run on batches.
 """
 
-import numbers
-
 import keras
 import tensorflow as tf
 
 from lficam_tf import choices
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import check_mixing
 from lficam_tf.data.checks import check_image_size, check_int
 from lficam_tf.data.preprocess import resize_shorter_and_center_crop
 
 #: Augmentation recipes (METHOD.md section 5): `lficam_tf.choices`' names,
 #: and None, the same as "none".
 AUGMENTATIONS = (None, *choices.AUGMENTATIONS)
-
-
-def _check_alpha(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"`{name}` must be a float. Received: {name}={value!r}")
-    if value < 0:
-        raise ValueError(
-            f"`{name}` must be >= 0 (0 turns it off). Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def _element_image_shape(dataset):
@@ -214,13 +203,8 @@ def build_pipeline(
         )
     if augmentation == "none":
         augmentation = None
-    mixup = _check_alpha("mixup", mixup)
-    cutmix = _check_alpha("cutmix", cutmix)
-    if cutmix > 1:
-        raise ValueError(
-            "`cutmix` must be <= 1 (it is Keras CutMix's `factor`: the Beta "
-            f"parameter is drawn from (0, cutmix) per batch). Received: cutmix={cutmix!r}"
-        )
+    mixup = check_mixing(mixup, "mixup")
+    cutmix = check_mixing(cutmix, "cutmix")
     if not training and (randaugment or mixup or cutmix):
         raise ValueError(
             "`randaugment`, `mixup` and `cutmix` apply to training pipelines "

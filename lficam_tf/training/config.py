@@ -96,7 +96,11 @@ class TrainConfig:
     )
     randaugment: bool = _field(False, "add RandAugment to the training images")
     mixup: float = _field(0.0, "MixUp Beta(alpha, alpha) parameter; 0 is off")
-    cutmix: float = _field(0.0, "CutMix Beta parameter; 0 is off")
+    cutmix: float = _field(
+        0.0,
+        "CutMix strength in [0, 1], Keras CutMix's factor: the Beta parameter "
+        "is drawn from (0, cutmix) per batch; 0 is off",
+    )
 
     # --- model ---
     backbone: str = _field(
@@ -492,8 +496,8 @@ def _validate(config):
     if config.momentum is not None:
         _number(config, "momentum", high=1.0)
     _number(config, "weight_decay")
-    _number(config, "mixup")
-    _number(config, "cutmix")
+    for name in ("mixup", "cutmix"):
+        _as_config_error(checks.check_mixing, getattr(config, name), name)
     _number(config, "warmup_epochs")
     for name in ("randaugment", "jit_compile"):
         if not isinstance(getattr(config, name), bool):

@@ -292,3 +292,8 @@ def test_no_gpu_noise_is_dropped_and_real_errors_kept(capfd):
         os.write(2, (preamble + no_driver + other + preamble + no_driver).encode())
         os.write(2, cuinit.encode())
     assert capfd.readouterr().err == other
+
+
+def test_print_config_refuses_cutmix_above_one(capsys):
+    assert main(["--cutmix", "1.5", "--print-config"]) == 2
+    assert "`cutmix` must be <= 1" in capsys.readouterr().err
