@@ -23,8 +23,9 @@ import tensorflow as tf
 from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
 from lficam_tf.choices import TARGETS
-from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer, native_method
+from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer
 from lficam_tf.explain.classifier_outputs import scores_model
+from lficam_tf.models.outputs import model_kind, native_method
 
 #: Metrics in report order: (key, title, "higher" or "lower" is better).
 METRICS = (
@@ -44,15 +45,6 @@ METHOD_TITLES = {
     "gradcam++": "Grad-CAM++",
     "scorecam": "Score-CAM",
 }
-
-
-def model_kind(model):
-    """`"lficam"`, `"abn"`, `"baseline"` (dict with only logits) or `"keras"`."""
-    kind = native_method(model)
-    if kind is not None:
-        return kind
-    output = model.output
-    return "baseline" if isinstance(output, dict) else "keras"
 
 
 def methods_for(model, methods=None):

@@ -18,31 +18,10 @@ import keras
 
 from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
+from lficam_tf.models.outputs import LOGITS
+from lficam_tf.models.outputs import native_method  # noqa: F401 (public here)
 
 _SOFTMAX_NAMES = ("softmax", "softmax_v2")
-
-
-def native_method(model):
-    """`"lficam"`, `"abn"` or None: the map a model computes in its forward pass.
-
-    An LFI-CAM model returns a dict with `"attention"` and `"importance"`; an
-    ABN model one with `"attention"` and `"attention_logits"`.
-    """
-    outputs = getattr(model, "output", None) if _has_graph(model) else None
-    if not isinstance(outputs, dict) or "attention" not in outputs:
-        return None
-    if "importance" in outputs:
-        return "lficam"
-    if "attention_logits" in outputs:
-        return "abn"
-    return None
-
-
-def _has_graph(model):
-    try:
-        return bool(model.inputs)
-    except (AttributeError, ValueError):
-        return False
 
 
 def _is_softmax(function):
@@ -80,7 +59,7 @@ def _single_output(model):
     if len(outputs) != 1:
         raise ValueError(
             "`model` must return one tensor of class scores, or a dict with a "
-            f"'logits' entry. Received: a model with {len(outputs)} outputs "
+            f"{LOGITS!r} entry. Received: a model with {len(outputs)} outputs "
             f"{[tuple(o.shape) for o in outputs]}. Wrap it so that it returns "
             "the class scores only: keras.Model(model.inputs, model.outputs[i])."
         )
@@ -175,12 +154,12 @@ def scores_model(model, strip_softmax=True):
     functional = graph.as_functional(model)
     outputs = functional.output
     if isinstance(outputs, dict):
-        if "logits" not in outputs:
+        if LOGITS not in outputs:
             raise ValueError(
-                "`model` returns a dict, so it must have a 'logits' entry (the "
+                f"`model` returns a dict, so it must have a {LOGITS!r} entry (the "
                 f"class scores before the softmax). Received: keys {sorted(outputs)}"
             )
-        view = keras.Model(_input(functional), outputs["logits"], name=model.name)
+        view = keras.Model(_input(functional), outputs[LOGITS], name=model.name)
         return ClassifierScores(view, are_probabilities=False, stripped_softmax=False)
     view, stripped = _strip_softmax(functional)
     if not strip_softmax and stripped:

@@ -19,8 +19,9 @@ TensorFlow-specific module (`tf.function`, SavedModel signatures).
 import tensorflow as tf
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.explain.classifier_outputs import native_method
 from lficam_tf.explain.maps import to_input_resolution
+from lficam_tf.models import outputs as model_outputs
+from lficam_tf.models.outputs import native_method
 
 
 @lficam_export("lficam_tf.explain.NativeAttention")
@@ -69,7 +70,7 @@ class NativeAttention:
             )
         self.model = model
         self.method = kind
-        self.num_classes = model.output["logits"].shape[-1]
+        self.num_classes = model_outputs.logits(model.output).shape[-1]
         shape = tuple(model.inputs[0].shape)
         self.image_size = tuple(shape[1:3])
         signature = None
@@ -82,10 +83,14 @@ class NativeAttention:
 
     def _explain_batch(self, images, class_index):
         outputs = self.model(images, training=False)
-        probabilities = tf.nn.softmax(tf.cast(outputs["logits"], tf.float32))
+        probabilities = tf.nn.softmax(
+            tf.cast(model_outputs.logits(outputs), tf.float32)
+        )
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         target = tf.where(class_index < 0, predicted, class_index)
-        maps = to_input_resolution(outputs["attention"], images.shape[1:3])
+        maps = to_input_resolution(
+            outputs[model_outputs.ATTENTION], images.shape[1:3]
+        )
         return maps, probabilities, target
 
     def __call__(self, images, class_index):
@@ -126,7 +131,8 @@ class SavedModelAttention:
             )
         self.function = signatures[signature]
         outputs = self.function.structured_outputs
-        missing = [k for k in ("probabilities", "attention") if k not in outputs]
+        needed = ("probabilities", model_outputs.ATTENTION)
+        missing = [k for k in needed if k not in outputs]
         if missing:
             raise ValueError(
                 "The SavedModel's `serving_default` must return 'probabilities' "
@@ -148,7 +154,7 @@ class SavedModelAttention:
         if spec.shape.rank == 4 and None not in spec.shape[1:3]:
             self.image_size = tuple(spec.shape[1:3])
         else:
-            self.image_size = tuple(outputs["attention"].shape[1:3])
+            self.image_size = tuple(outputs[model_outputs.ATTENTION].shape[1:3])
         if None in self.image_size:
             self.image_size = None
         #: Class names the export returned so far, `{class index: name}`
@@ -175,5 +181,7 @@ class SavedModelAttention:
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         class_index = tf.cast(class_index, tf.int32)
         target = tf.where(class_index < 0, predicted, class_index)
-        maps = to_input_resolution(outputs["attention"], images.shape[1:3])
+        maps = to_input_resolution(
+            outputs[model_outputs.ATTENTION], images.shape[1:3]
+        )
         return maps, probabilities, target

@@ -9,6 +9,7 @@ import keras
 
 from lficam_tf.api_export import lficam_export
 from lficam_tf.export.signatures import ServingFunctions
+from lficam_tf.models.outputs import ATTENTION, LOGITS
 
 
 def check_classifier(model):
@@ -19,9 +20,9 @@ def check_classifier(model):
             f"Received: model={model!r} of type {type(model).__name__}"
         )
     outputs = model.output
-    if not isinstance(outputs, dict) or "logits" not in outputs:
+    if not isinstance(outputs, dict) or LOGITS not in outputs:
         raise ValueError(
-            "`model` must return a dict with 'logits' (and 'attention' for "
+            f"`model` must return a dict with {LOGITS!r} (and {ATTENTION!r} for "
             "LFI-CAM and ABN), as the classifiers of lficam_tf.build_model do. "
             f"Received: model outputs {outputs!r}"
         )
@@ -37,15 +38,15 @@ def check_classifier(model):
             "(batch_size, height, width, 3). Received: model inputs "
             f"{shapes}"
         )
-    attention = outputs.get("attention")
+    attention = outputs.get(ATTENTION)
     if attention is not None and (
         len(attention.shape) != 4 or attention.shape[-1] != 1
     ):
         raise ValueError(
-            "`model`'s 'attention' output must be a map of shape "
+            f"`model`'s {ATTENTION!r} output must be a map of shape "
             f"(batch_size, h, w, 1). Received: shape {tuple(attention.shape)}"
         )
-    return shapes[0][1:3], outputs["logits"].shape[-1]
+    return shapes[0][1:3], outputs[LOGITS].shape[-1]
 
 
 def check_top_k(top_k, num_classes):

@@ -27,6 +27,7 @@ quotes, say which signature takes which dtype.
 import tensorflow as tf
 
 from lficam_tf.image_formats import FORMAT_NAMES, IMAGE_FORMATS
+from lficam_tf.models.outputs import ATTENTION, LOGITS
 
 #: `(name, ((offset, bytes), ...))`: how each format's files start.
 IMAGE_SIGNATURES = tuple((f.name, f.signature) for f in IMAGE_FORMATS)
@@ -228,26 +229,26 @@ class ServingFunctions:
     def outputs(self, images):
         """The model on float images `(batch_size, height, width, 3)`."""
         out = self.model(images, training=False)
-        logits = tf.cast(out["logits"], tf.float32)
+        logits = tf.cast(out[LOGITS], tf.float32)
         probabilities = tf.nn.softmax(logits, axis=-1)
         scores, classes = tf.math.top_k(probabilities, k=self.top_k)
         result = {
-            "logits": logits,
+            LOGITS: logits,
             "probabilities": probabilities,
             "classes": classes,
             "scores": scores,
         }
         if self.class_names is not None:
             result["class_names"] = tf.gather(tf.constant(self.class_names), classes)
-        if "attention" in out:
-            features = tf.cast(out["attention"], tf.float32)
+        if ATTENTION in out:
+            features = tf.cast(out[ATTENTION], tf.float32)
             upsampled = tf.image.resize(
                 features, (self.height, self.width), method="bilinear"
             )
             result["attention_features"] = features
-            result["attention"] = tf.clip_by_value(upsampled, 0.0, 1.0)
+            result[ATTENTION] = tf.clip_by_value(upsampled, 0.0, 1.0)
         for name, value in out.items():
-            if name not in ("logits", "attention"):
+            if name not in (LOGITS, ATTENTION):
                 result[name] = (
                     tf.cast(value, tf.float32) if value.dtype.is_floating else value
                 )

@@ -4,6 +4,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.layers.abn_attention_head import ABNAttentionHead
 from lficam_tf.layers.residual_attention import ResidualAttention
 from lficam_tf.models.classifier import ImageClassifier, classifier_dense
+from lficam_tf.models.outputs import ATTENTION, ATTENTION_LOGITS, LOGITS
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 _PARTS = ("extractor", "perception_stage", "attention_stage", "preprocessor")
@@ -51,7 +52,7 @@ class ABNClassifier(ImageClassifier):
         - [Fukui et al., ABN, CVPR 2019](https://arxiv.org/abs/1812.10025)
     """
 
-    LOSS_OUTPUTS = ("logits", "attention_logits")
+    LOSS_OUTPUTS = (LOGITS, ATTENTION_LOGITS)
 
     def __init__(
         self,
@@ -74,7 +75,7 @@ class ABNClassifier(ImageClassifier):
             num_classes, perception_stage.output.shape[-1]
         )
         self.attention_logits = keras.layers.Activation(
-            "linear", dtype="float32", name="attention_logits"
+            "linear", dtype="float32", name=ATTENTION_LOGITS
         )
 
         # === Functional Model ===
@@ -88,9 +89,9 @@ class ABNClassifier(ImageClassifier):
         self._init_functional(
             images,
             {
-                "logits": logits,
-                "attention_logits": self.attention_logits(attention_logits),
-                "attention": attention,
+                LOGITS: logits,
+                ATTENTION_LOGITS: self.attention_logits(attention_logits),
+                ATTENTION: attention,
             },
             **kwargs,
         )

@@ -2,6 +2,7 @@ import keras
 
 from lficam_tf.api_export import lficam_export
 from lficam_tf.models.classifier import ImageClassifier, classifier_dense
+from lficam_tf.models.outputs import LOGITS
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 _PARTS = ("backbone", "preprocessor", "post_attention")
@@ -57,7 +58,7 @@ class BaselineClassifier(ImageClassifier):
             features = post_attention(features)
         logits = self.classifier(self.pooling(features))
         kwargs.setdefault("name", "baseline_classifier")
-        self._init_functional(images, {"logits": logits}, **kwargs)
+        self._init_functional(images, {LOGITS: logits}, **kwargs)
 
         # === Config ===
         self.num_classes = num_classes

@@ -21,6 +21,7 @@ in 0..255 of a fixed size and returns a dict of named outputs, at least
 import keras
 
 from lficam_tf.initializers import torch_linear_bias, torch_linear_kernel
+from lficam_tf.models.outputs import LOGITS
 from lficam_tf.optimizers import SGD
 
 
@@ -28,7 +29,7 @@ class ImageClassifier(keras.Model):
     """Base class of the package's classifiers; see the module docstring."""
 
     #: The outputs trained with a cross-entropy against the labels.
-    LOSS_OUTPUTS = ("logits",)
+    LOSS_OUTPUTS = (LOGITS,)
 
     def _init_functional(self, inputs, outputs, **kwargs):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
@@ -78,7 +79,7 @@ class ImageClassifier(keras.Model):
             if weights is not None and not keras.tree.is_nested(weights):
                 kwargs["loss_weights"] = {name: weights for name in self.LOSS_OUTPUTS}
         if metrics == "auto":
-            metrics = {"logits": [keras.metrics.SparseCategoricalAccuracy("accuracy")]}
+            metrics = {LOGITS: [keras.metrics.SparseCategoricalAccuracy("accuracy")]}
         metrics = self._metrics_by_output(metrics)
         if "weighted_metrics" in kwargs:
             kwargs["weighted_metrics"] = self._metrics_by_output(
@@ -91,7 +92,7 @@ class ImageClassifier(keras.Model):
     def _metrics_by_output(self, metrics):
         """A list that is not one entry per output is for `"logits"`."""
         if isinstance(metrics, (list, tuple)) and 0 < len(metrics) != len(self.outputs):
-            return {"logits": list(metrics)}
+            return {LOGITS: list(metrics)}
         return metrics
 
     def _outputs_with_loss(self, loss):

@@ -5,6 +5,7 @@ from lficam_tf.layers.feature_importance_network import FeatureImportanceNetwork
 from lficam_tf.layers.lfi_attention_map import LFIAttentionMap
 from lficam_tf.layers.residual_attention import ResidualAttention
 from lficam_tf.models.classifier import ImageClassifier, classifier_dense
+from lficam_tf.models.outputs import ATTENTION, IMPORTANCE, LOGITS
 from lficam_tf.models.serialization import deserialize_parts, serialize_parts
 
 _PARTS = ("backbone", "preprocessor", "post_attention")
@@ -95,7 +96,7 @@ class LFICAMClassifier(ImageClassifier):
         kwargs.setdefault("name", "lficam_classifier")
         self._init_functional(
             images,
-            {"logits": logits, "attention": attention, "importance": importance},
+            {LOGITS: logits, ATTENTION: attention, IMPORTANCE: importance},
             **kwargs,
         )
 

@@ -24,6 +24,7 @@ import tensorflow as tf
 
 from lficam_tf.explain import explain_with, get_explainer, overlay
 from lficam_tf.metrics import energy_pointing_game
+from lficam_tf.models.outputs import LOGITS, native_method
 from lficam_tf.training.run_dir import atomic_save_model, atomic_write_text
 
 
@@ -34,18 +35,15 @@ def accuracy_key(logs, validation=True):
     for the baseline (Keras names single-output metrics without the output).
     """
     prefix = "val_" if validation else ""
-    for key in (f"{prefix}logits_accuracy", f"{prefix}accuracy"):
+    for key in (f"{prefix}{LOGITS}_accuracy", f"{prefix}accuracy"):
         if key in (logs or {}):
             return key
     return None
 
 
 def map_method(model):
-    """`"native"` for models with their own map, else Grad-CAM."""
-    outputs = model.output
-    return (
-        "native" if isinstance(outputs, dict) and "attention" in outputs else "gradcam"
-    )
+    """`"native"` for models with their own map (`native_method`), else Grad-CAM."""
+    return "native" if native_method(model) is not None else "gradcam"
 
 
 class BestModelCheckpoint(keras.callbacks.Callback):

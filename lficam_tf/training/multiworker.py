@@ -26,6 +26,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from lficam_tf.models import outputs as model_outputs
+from lficam_tf.training.callbacks import accuracy_key
+
 
 def distribute_by_data(dataset):
     """`dataset` with element-wise auto-sharding (for in-memory sources)."""
@@ -67,7 +70,9 @@ def evaluate_locally(model, dataset, losses, accuracy_name):
                 for name, fn in losses.items()
             ]
         )
-        predicted = tf.argmax(outputs["logits"], axis=-1, output_type=tf.int32)
+        predicted = tf.argmax(
+            model_outputs.logits(outputs), axis=-1, output_type=tf.int32
+        )
         if labels.shape.rank == 2:
             labels = tf.argmax(labels, axis=-1, output_type=tf.int32)
         correct = tf.reduce_sum(
@@ -151,8 +156,8 @@ def fit_multi_worker(
             callback_list.on_train_batch_begin(step)
             logs = _numpy_logs(train_step(iterator))
             callback_list.on_train_batch_end(step, logs)
-        accuracy_name = accuracy_name or next(
-            (k for k in ("logits_accuracy", "accuracy") if k in logs), "accuracy"
+        accuracy_name = (
+            accuracy_name or accuracy_key(logs, validation=False) or "accuracy"
         )
         logs = dict(logs)
         logs.update(evaluate_locally(model, test_dataset, losses, accuracy_name))

@@ -32,6 +32,7 @@ from lficam_tf.data import BUILTIN_DATASETS, build_pipeline, load_data
 from lficam_tf.explain import explain_with, get_explainer, plot_explanations
 from lficam_tf.export import export
 from lficam_tf.metrics import energy_pointing_game
+from lficam_tf.models import outputs as model_outputs
 from lficam_tf.models.build import build_model
 from lficam_tf.optimizers import SGD
 from lficam_tf.training import callbacks as callbacks_lib
@@ -174,7 +175,7 @@ def compile_model(model, config, steps_per_epoch):
     model.compile(
         optimizer=make_optimizer(config, steps_per_epoch),
         loss=losses,
-        metrics={"logits": [accuracy]},
+        metrics={model_outputs.LOGITS: [accuracy]},
         jit_compile=config.jit_compile,
     )
     return losses
@@ -584,7 +585,9 @@ def evaluate_maps(model, test_data, masks=None, keep=16):
             probabilities, maps = explanation.probabilities, explanation.maps
         else:
             probabilities = keras.ops.softmax(
-                keras.ops.cast(model(images, training=False)["logits"], "float32")
+                keras.ops.cast(
+                    model_outputs.logits(model(images, training=False)), "float32"
+                )
             ).numpy()
             maps = None
         predictions = probabilities.argmax(-1)
