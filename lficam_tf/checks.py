@@ -23,6 +23,8 @@ ValueError: `batch_size` must be at least 1. Received: batch_size=0
 import math
 import numbers
 
+from lficam_tf.choices import RELU_PLACEMENTS
+
 #: LFI-CAM's attention is a weighted sum of the feature maps, up-sampled to
 #: the input: a 1x1 feature map gives a constant (empty) explanation, so
 #: every model needs feature maps of at least this many cells per side.
@@ -169,6 +171,67 @@ def check_mixing(value, name):
             f"cutmix={value!r}"
         )
     return float(value)
+
+
+#: The Feature Importance Network's options in `build_model` and
+#: `TrainConfig`, with their defaults (the paper's FIN).
+FIN_DEFAULTS = {"fin_depth": 4, "fin_relu": "paired", "fin_width": None}
+
+
+def check_choice(value, name, choices):
+    """`value` if it is one of `choices`, else a ValueError listing them."""
+    if value not in choices:
+        raise ValueError(
+            f"`{name}` must be one of {tuple(choices)}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def check_fin(depth, relu, width, prefix=""):
+    """The Feature Importance Network's `depth`, `relu` and `width`.
+
+    `FeatureImportanceNetwork` checks its arguments here, `build_model` and
+    `TrainConfig` theirs (named `fin_depth`, ...: `prefix="fin_"`) through
+    `check_fin_options`.
+
+    Args:
+        depth: int >= 1. Conv-BN units.
+        relu: one of `lficam_tf.choices.RELU_PLACEMENTS`.
+        width: int >= 1, or None (the paper's K -> K width).
+        prefix: str. Prepended to the names in the messages.
+    """
+    check_int(depth, f"{prefix}depth", minimum=1)
+    check_choice(relu, f"{prefix}relu", RELU_PLACEMENTS)
+    check_int(width, f"{prefix}width", minimum=1, optional=True)
+
+
+def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lficam'"):
+    """`build_model`'s and `TrainConfig`'s FIN options, for the `head` used.
+
+    Only the LFI-CAM head has a Feature Importance Network: with another
+    head, an option other than its default (`FIN_DEFAULTS`) would be
+    silently ignored, so it is refused.
+
+    Args:
+        head: one of `lficam_tf.choices.HEADS`.
+        fin_depth, fin_relu, fin_width: the options (see `check_fin`).
+        fix: str. How the caller's user selects the LFI-CAM head, for the
+            message (`TrainConfig`: "use --head lficam").
+
+    Raises:
+        TypeError, ValueError: as `check_fin`; a ValueError for a
+            non-default option with `head != "lficam"`.
+    """
+    check_fin(fin_depth, fin_relu, fin_width, prefix="fin_")
+    given = {"fin_depth": fin_depth, "fin_relu": fin_relu, "fin_width": fin_width}
+    if head != "lficam" and given != FIN_DEFAULTS:
+        raise ValueError(
+            "`fin_width`, `fin_depth` and `fin_relu` apply to head='lficam' "
+            f"only: the {head!r} head has no Feature Importance Network, so "
+            f"they would be ignored. Received: head={head!r}, "
+            f"fin_width={fin_width!r}, fin_depth={fin_depth!r}, "
+            f"fin_relu={fin_relu!r}. Drop them, or {fix}."
+        )
 
 
 def check_number(value, name):

@@ -11,6 +11,8 @@ import json
 import os
 import pathlib
 
+from lficam_tf.checks import FIN_DEFAULTS
+
 #: Folder of the package's trained classifiers (package data, see setup.py).
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
 
@@ -50,9 +52,7 @@ NAMED_WEIGHTS = {
 _DEFAULT_OPTIONS = {
     "feature_layer": None,
     "preprocessing": "auto",
-    "fin_depth": 4,
-    "fin_relu": "paired",
-    "fin_width": None,
+    **FIN_DEFAULTS,
     "stem_stride": None,
 }
 

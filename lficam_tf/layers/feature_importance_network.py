@@ -1,9 +1,9 @@
 import keras
 from keras import ops
 
+from lficam_tf import checks
 from lficam_tf import ops as lfi_ops
 from lficam_tf.api_export import lficam_export
-from lficam_tf.choices import RELU_PLACEMENTS
 from lficam_tf.initializers import he_normal_fan_out
 
 
@@ -61,21 +61,7 @@ class FeatureImportanceNetwork(keras.layers.Layer):
 
     def __init__(self, depth=4, relu="paired", width=None, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(depth, bool) or not isinstance(depth, int):
-            raise TypeError(f"`depth` must be an int. Received: depth={depth!r}")
-        if depth < 1:
-            raise ValueError(f"`depth` must be at least 1. Received: depth={depth}")
-        if relu not in RELU_PLACEMENTS:
-            raise ValueError(
-                f"`relu` must be one of {RELU_PLACEMENTS}. Received: relu={relu!r}"
-            )
-        if width is not None and (
-            isinstance(width, bool) or not isinstance(width, int) or width < 1
-        ):
-            raise ValueError(
-                "`width` must be a positive int, or None for the paper's K -> K "
-                f"width. Received: width={width!r}"
-            )
+        checks.check_fin(depth, relu, width)
         self.depth = depth
         self.relu = relu
         self.width = width

@@ -9,6 +9,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+from lficam_tf import checks
 from lficam_tf.checks import MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.models.abn_classifier import ABNClassifier
@@ -105,6 +106,8 @@ def build_model(
         fin_relu: str. `"paired"` (the authors' CIFAR code) or `"every"`.
             Defaults to `"paired"`.
         fin_width: int or None. FIN's hidden width (None: K, the paper's).
+            The `fin_*` options apply to `head="lficam"` only: another head
+            with a non-default one raises a `ValueError`.
         stem_stride: int or None. The ImageNet-style ResNets only
             (`resnet18/34`, `resnet50/101/152`, `resnet50v2/101v2`): 2 (7x7
             maps at 224) or 1 (14x14, the authors' last commit; ImageNet
@@ -132,6 +135,7 @@ def build_model(
         raise ValueError(
             f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"
         )
+    checks.check_fin_options(head, fin_depth, fin_relu, fin_width)
     input_shape = _check_input_shape(input_shape)
     weights = weights_lib.validate_weights_argument(weights)
     named = weights_lib.named_weights_path(

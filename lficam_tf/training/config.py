@@ -15,7 +15,7 @@ import json
 
 from lficam_tf import checks
 from lficam_tf.api_export import lficam_export
-from lficam_tf.choices import AUGMENTATIONS, HEADS, RELU_PLACEMENTS
+from lficam_tf.choices import AUGMENTATIONS, HEADS
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 WEIGHT_DECAY_MODES = ("auto", "coupled", "decoupled")
@@ -116,14 +116,19 @@ class TrainConfig:
     weights: str | None = _field(
         None, "backbone weights: 'imagenet' or a weights file (default: random)"
     )
-    fin_depth: int = _field(4, "Feature Importance Network depth (conv-BN units)")
+    fin_depth: int = _field(
+        4, "Feature Importance Network depth (conv-BN units); head 'lficam' only"
+    )
     fin_relu: str = _field(
         "paired",
         "FIN ReLUs: 'paired' (after the 2nd and 4th BN, the authors' CIFAR "
-        "code) or 'every' (after each BN, their last ImageNet commit)",
+        "code) or 'every' (after each BN, their last ImageNet commit); head "
+        "'lficam' only",
     )
     fin_width: int | None = _field(
-        None, "FIN hidden width (default: the feature channels, the paper's)"
+        None,
+        "FIN hidden width (default: the feature channels, the paper's); head "
+        "'lficam' only",
     )
     stem_stride: int | None = _field(
         None,
@@ -473,19 +478,26 @@ def _validate(config):
             )
     _choice(config, "augmentation", AUGMENTATIONS)
     _choice(config, "head", HEADS)
-    _choice(config, "fin_relu", RELU_PLACEMENTS)
     _choice(config, "optimizer", OPTIMIZERS)
     _choice(config, "weight_decay_mode", WEIGHT_DECAY_MODES)
     _choice(config, "schedule", SCHEDULES)
     _choice(config, "verbose", VERBOSE)
     if config.mixed_precision is not None:
         _choice(config, "mixed_precision", MIXED_PRECISION)
-    for name in ("epochs", "batch_size", "fin_depth", "serving_version"):
+    for name in ("epochs", "batch_size", "serving_version"):
         _positive_int(config, name)
     _positive_int(config, "attention_images", minimum=0)
     _positive_int(config, "seed", minimum=0)
-    for name in ("num_train", "num_test", "fin_width"):
+    for name in ("num_train", "num_test"):
         _positive_int(config, name, optional=True)
+    _as_config_error(
+        checks.check_fin_options,
+        config.head,
+        config.fin_depth,
+        config.fin_relu,
+        config.fin_width,
+        fix="use --head lficam",
+    )
     if config.stem_stride not in (None, 1, 2):
         raise ConfigError(
             f"`stem_stride` must be 1, 2 or None. Received: stem_stride={config.stem_stride!r}"

@@ -150,7 +150,8 @@ def test_fin_parameter_count_and_width_option():
         ({"depth": 0}, ValueError, "`depth` must be at least 1. Received: depth=0"),
         ({"depth": 2.0}, TypeError, "`depth` must be an int"),
         ({"relu": "all"}, ValueError, r"`relu` must be one of \('paired', 'every'\)"),
-        ({"width": 0}, ValueError, "`width` must be a positive int"),
+        ({"width": 0}, ValueError, "`width` must be at least 1. Received: width=0"),
+        ({"width": 2.0}, TypeError, "`width` must be an int or None"),
     ],
 )
 def test_fin_invalid_arguments(kwargs, error, match):

@@ -31,6 +31,39 @@ def test_heads_give_their_classes_and_outputs():
     assert list(baseline.output) == ["logits"]
 
 
+@pytest.mark.parametrize("head", ["abn", "baseline"])
+@pytest.mark.parametrize(
+    "option", [{"fin_depth": 2}, {"fin_relu": "every"}, {"fin_width": 8}]
+)
+def test_fin_options_are_refused_with_another_head(head, option):
+    # Not silently ignored: the other heads have no FIN.
+    with pytest.raises(
+        ValueError,
+        match=rf"apply to head='lficam' only: the '{head}' head has no Feature "
+        r"Importance Network.*Drop them, or pass head='lficam'\.",
+    ):
+        lficam_tf.build_model("cifar_resnet20", 3, head=head, **option)
+
+
+def test_fin_options_at_their_defaults_are_fine_with_another_head():
+    model = lficam_tf.build_model(
+        "cifar_resnet20", 3, head="baseline", fin_depth=4, fin_relu="paired"
+    )
+    assert "logits" in model.output
+
+
+@pytest.mark.parametrize(
+    "option, error, match",
+    [
+        ({"fin_depth": 0}, ValueError, r"`fin_depth` must be at least 1"),
+        ({"fin_width": 2.0}, TypeError, r"`fin_width` must be an int or None"),
+    ],
+)
+def test_bad_fin_options_are_named(option, error, match):
+    with pytest.raises(error, match=match):
+        lficam_tf.build_model("cifar_resnet20", 3, **option)
+
+
 def test_fin_options_reach_the_layer():
     model = lficam_tf.build_model(
         "cifar_resnet20", 3, fin_depth=2, fin_relu="every", fin_width=8
@@ -93,7 +126,7 @@ def test_preprocessing_presets_reproduce_keras_applications():
             ValueError,
             "`feature_layer` is for a user's keras.Model",
         ),
-        ({"fin_relu": "none"}, ValueError, "`relu` must be one of"),
+        ({"fin_relu": "none"}, ValueError, "`fin_relu` must be one of"),
     ],
 )
 def test_invalid_arguments(kwargs, error, match):

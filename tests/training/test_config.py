@@ -215,6 +215,13 @@ def test_config_type_error():
         ({"seed": -1}, r"`seed` must be at least 0\. Received: seed=-1"),
         ({"dataset": ""}, r"`dataset` must be a non-empty str"),
         ({"sync_batchnorm": "on"}, r"`sync_batchnorm` must be True, False or None"),
+        (
+            {"head": "baseline", "fin_depth": 2},
+            r"apply to head='lficam' only: the 'baseline' head has no Feature "
+            r"Importance Network.*Drop them, or use --head lficam\.",
+        ),
+        ({"fin_width": 0}, r"`fin_width` must be at least 1\. Received: fin_width=0"),
+        ({"fin_relu": "all"}, r"`fin_relu` must be one of \('paired', 'every'\)"),
     ],
 )
 def test_bad_values_name_the_fix(overrides, message):
