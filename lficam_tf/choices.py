@@ -38,3 +38,19 @@ AUGMENTATIONS = ("none", "cifar", "imagenet")
 
 #: The class each map of `lficam_tf.evaluation.evaluate` explains.
 TARGETS = ("predicted", "label")
+
+#: `TrainConfig.optimizer`: SGD with momentum, Adam, AdamW.
+OPTIMIZERS = ("sgd", "adam", "adamw")
+
+#: `TrainConfig.weight_decay_mode`: "coupled" (L2 in the gradient, the
+#: authors' PyTorch SGD), "decoupled" (AdamW's) or "auto" (by optimizer).
+WEIGHT_DECAY_MODES = ("auto", "coupled", "decoupled")
+
+#: `TrainConfig.schedule`: the learning-rate schedules.
+SCHEDULES = ("step", "cosine", "constant")
+
+#: `TrainConfig.mixed_precision` (None is float32).
+MIXED_PRECISION = ("float16", "bfloat16")
+
+#: `TrainConfig.verbose`: Keras' progress output.
+VERBOSE = ("auto", 0, 1, 2)

@@ -30,6 +30,7 @@ Keras' decoupled `weight_decay` (w -= lr * wd * w) with the same number.
 """
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.training.errors import ConfigError
 
 _PAPER_SCHEDULE = {
     "optimizer": "sgd",
@@ -94,8 +95,6 @@ def get_preset(name):
     >>> get_preset("cifar")["lr_steps"]
     (150, 225)
     """
-    from lficam_tf.training.config import ConfigError
-
     if name not in PRESETS:
         raise ConfigError(
             f"Unknown preset {name!r}. `preset` must be one of {list_presets()}."

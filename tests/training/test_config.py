@@ -239,3 +239,26 @@ def test_a_config_is_frozen():
         config.epochs = 3
     with pytest.raises(ConfigError, match=r"`epochs` must be at least 1"):
         config.replace(epochs=-1)
+
+
+def test_one_job_per_module_and_no_import_circle():
+    # The recipes and the rules need ConfigError, not the dataclass: they
+    # import neither `config` nor each other's importer, so there is no circle.
+    import ast
+    import importlib
+
+    for name in ("presets", "config_rules", "errors"):
+        module = importlib.import_module(f"lficam_tf.training.{name}")
+        tree = ast.parse(open(module.__file__).read())
+        imported = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)
+        }
+        assert "lficam_tf.training.config" not in imported, name
+    # The names are importable from where they always were.
+    from lficam_tf.training import config, config_rules, errors, presets
+
+    assert config.ConfigError is errors.ConfigError is presets.ConfigError
+    assert config.parse_image_size is config_rules.parse_image_size
+    assert ConfigError is errors.ConfigError
