@@ -9,6 +9,8 @@ exported model, the library behind `python train_tf.py`.
   thread pools; `MultiWorkerMirroredStrategy` runs a custom loop
   (`lficam_tf.training.multiworker`).
 - The output folder, checkpoints and resuming: `lficam_tf.training.run_dir`.
+- The steps of `train` (`trainer`): the data (`run_data`), the model
+  (`model_setup`), the fit loop (`fitting`), the final files (`finish`).
 
 >>> from lficam_tf.training import make_config
 >>> make_config("cifar").batch_size
