@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from lficam_tf.data import BUILTIN_DATASETS, build_pipeline, load_data
-from lficam_tf.training.config import ConfigError
+from lficam_tf.training.errors import ConfigError
 
 #: Cache decoded training images in memory below this many bytes.
 CACHE_LIMIT_BYTES = 4 * 2**30

@@ -35,7 +35,8 @@ from lficam_tf.training import fitting
 from lficam_tf.training import model_setup
 from lficam_tf.training import run_data
 from lficam_tf.training import run_dir as run_dir_lib
-from lficam_tf.training.config import ConfigError, TrainConfig
+from lficam_tf.training.config import TrainConfig
+from lficam_tf.training.errors import ConfigError
 
 # Imported from here by callers that predate the split into modules.
 from lficam_tf.training.model_setup import (  # noqa: F401
