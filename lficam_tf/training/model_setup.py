@@ -92,8 +92,11 @@ def make_optimizer(config, steps_per_epoch):
         else:
             rate = keras.optimizers.schedules.CosineDecay(lr, max(1, total))
     elif config.schedule == "step":
+        # PyTorch's MultiStepLR (the authors'): the first step of epoch m
+        # (0-based update m * steps) already uses the decayed rate. Keras
+        # keeps values[i] while step <= boundaries[i], hence the - 1.
         rate = keras.optimizers.schedules.PiecewiseConstantDecay(
-            [epoch * steps_per_epoch for epoch in config.lr_steps],
+            [epoch * steps_per_epoch - 1 for epoch in config.lr_steps],
             [lr * config.lr_decay**i for i in range(len(config.lr_steps) + 1)],
         )
     else:
