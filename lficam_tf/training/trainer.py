@@ -122,20 +122,6 @@ def _check_compatible(config, strategy):
         )
 
 
-def _check_model_options(config):
-    if config.head != "lficam" and (
-        config.fin_width is not None
-        or config.fin_depth != 4
-        or config.fin_relu != "paired"
-    ):
-        raise ConfigError(
-            "`fin_width`, `fin_depth` and `fin_relu` apply to head='lficam' "
-            f"only. Received: head={config.head!r}, fin_width={config.fin_width!r}, "
-            f"fin_depth={config.fin_depth!r}, fin_relu={config.fin_relu!r}. "
-            "Drop them, or use --head lficam."
-        )
-
-
 def _say(chief, verbose, text):
     if chief and verbose != 0:
         print(text, flush=True)
@@ -197,7 +183,6 @@ def train(config=None, *, resume=None, **overrides):
         config = run_dir_lib.resume_config(resume, overrides)
     else:
         config = make_config(config, **overrides)
-    _check_model_options(config)
 
     configure_threads(config.threads)
     strategy = select_strategy(config.devices)
