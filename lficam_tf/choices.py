@@ -31,6 +31,10 @@ POST_HOC_METHODS = ("gradcam", "gradcam++", "scorecam")
 #: Every name `lficam_tf.explain.explain(method=...)` accepts.
 METHODS = NATIVE_METHODS + POST_HOC_METHODS
 
+#: What Score-CAM's masks multiply: the input after the model's
+#: preprocessing (the Score-CAM authors' code) or the images as given.
+MASKINGS = ("preprocessed", "images")
+
 #: The training augmentation recipes (METHOD.md section 5): `TrainConfig`'s
 #: `augmentation` and `train_tf.py --augmentation`. `build_pipeline` takes
 #: them too, with None for "none" (`lficam_tf.data.AUGMENTATIONS`).

@@ -49,6 +49,7 @@ import tensorflow as tf
 
 from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
+from lficam_tf.choices import MASKINGS
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
 from lficam_tf.explain.progress import GraphProgress
@@ -389,8 +390,6 @@ class ScoreCAM(BaseCAM):
         return tf.scatter_nd(index, weights, (batch, num_channels))
 
 
-#: What Score-CAM's masks multiply (see `ScoreCAM`).
-MASKINGS = ("preprocessed", "images")
 
 #: Post-hoc methods by name.
 CAM_METHODS = {cls.method: cls for cls in (GradCAM, GradCAMPlusPlus, ScoreCAM)}

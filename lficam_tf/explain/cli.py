@@ -28,7 +28,7 @@ import json
 import pathlib
 import sys
 
-from lficam_tf.choices import METHODS
+from lficam_tf.choices import MASKINGS, METHODS
 from lficam_tf.image_formats import IMAGE_SUFFIXES
 
 PROG = "lficam-explain"
@@ -283,6 +283,15 @@ def build_parser():
         "Score-CAM; default: all channels)",
     )
     parser.add_argument(
+        "--masking",
+        choices=MASKINGS,
+        default="preprocessed",
+        help="Score-CAM: what the masks multiply: 'preprocessed', the input after "
+        "the model's preprocessing, as the Score-CAM authors do (masked-out pixels "
+        "become the dataset mean), or 'images', the RGB images (masked-out pixels "
+        "black) (default: preprocessed)",
+    )
+    parser.add_argument(
         "--alpha",
         type=float,
         default=0.5,
@@ -322,6 +331,7 @@ def run(args):
         layer=args.layer,
         chunk_size=args.chunk_size,
         top_n=args.top_n,
+        masking=args.masking,
     )
     num_classes = explainer.num_classes
     names = (

@@ -60,7 +60,13 @@ _CACHE_ATTRIBUTE = "_lficam_explainers"
 
 @lficam_export("lficam_tf.explain.get_explainer")
 def get_explainer(
-    model, method="native", layer=None, chunk_size=32, top_n=None, strip_softmax=True
+    model,
+    method="native",
+    layer=None,
+    chunk_size=32,
+    top_n=None,
+    strip_softmax=True,
+    masking="preprocessed",
 ):
     """The callable that `explain` runs per batch, built once per model.
 
@@ -76,8 +82,10 @@ def get_explainer(
     tensors `(maps, probabilities, class_index)`).
     """
     if not isinstance(model, keras.Model):
-        return _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax)
-    key = (method, layer, chunk_size, top_n, bool(strip_softmax))
+        return _new_explainer(
+            model, method, layer, chunk_size, top_n, strip_softmax, masking
+        )
+    key = (method, layer, chunk_size, top_n, bool(strip_softmax), masking)
     cache = model.__dict__.get(_CACHE_ATTRIBUTE)
     if cache is None:
         cache = {}
@@ -86,12 +94,14 @@ def get_explainer(
         object.__setattr__(model, _CACHE_ATTRIBUTE, cache)
     if key not in cache:
         cache[key] = _new_explainer(
-            model, method, layer, chunk_size, top_n, strip_softmax
+            model, method, layer, chunk_size, top_n, strip_softmax, masking
         )
     return cache[key]
 
 
-def _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax):
+def _new_explainer(
+    model, method, layer, chunk_size, top_n, strip_softmax, masking="preprocessed"
+):
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
@@ -117,6 +127,11 @@ def _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax):
                 f"method={method!r} reads the model's own map. Received: "
                 f"layer={layer!r}, top_n={top_n!r}"
             )
+        if masking != "preprocessed":
+            raise ValueError(
+                f"`masking` is a Score-CAM option; method={method!r} reads the "
+                f"model's own map. Received: masking={masking!r}"
+            )
         return NativeAttention(model, method)
     if method == "scorecam":
         return CAM_METHODS[method](
@@ -125,11 +140,17 @@ def _new_explainer(model, method, layer, chunk_size, top_n, strip_softmax):
             chunk_size=chunk_size,
             top_n=top_n,
             strip_softmax=strip_softmax,
+            masking=masking,
         )
     if top_n is not None:
         raise ValueError(
             f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
             f"method={method!r}, top_n={top_n!r}"
+        )
+    if masking != "preprocessed":
+        raise ValueError(
+            f"`masking` is a Score-CAM option. Received: method={method!r}, "
+            f"masking={masking!r}"
         )
     return CAM_METHODS[method](model, layer=layer, strip_softmax=strip_softmax)
 
@@ -184,6 +205,7 @@ def explain(
     chunk_size=32,
     top_n=None,
     strip_softmax=True,
+    masking="preprocessed",
 ):
     """Saliency maps and predictions for a batch of images.
 
@@ -217,6 +239,10 @@ def explain(
             variance (Faster Score-CAM). Defaults to `None`.
         strip_softmax: bool. Post-hoc methods: explain the logits before a
             model's final softmax. Defaults to `True`.
+        masking: str. Score-CAM: `"preprocessed"` masks the input after the
+            model's preprocessing (the Score-CAM authors' choice: masked-out
+            pixels become the dataset mean), `"images"` the RGB images as
+            given (masked-out pixels black). Defaults to `"preprocessed"`.
 
     Returns:
         An `Explanation` with `.maps` float32 `(batch_size, height, width)` in
@@ -257,6 +283,7 @@ def explain(
         chunk_size=chunk_size,
         top_n=top_n,
         strip_softmax=strip_softmax,
+        masking=masking,
     )
     return explain_with(explainer, images, class_index, batch_size)
 
