@@ -49,6 +49,7 @@ import tensorflow as tf
 
 from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import check_int
 from lficam_tf.choices import MASKINGS
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
@@ -286,22 +287,8 @@ class ScoreCAM(BaseCAM):
         masking="preprocessed",
         verbose="auto",
     ):
-        if (
-            isinstance(chunk_size, bool)
-            or not isinstance(chunk_size, int)
-            or chunk_size < 1
-        ):
-            raise ValueError(
-                "`chunk_size` must be a positive int (masked images per forward "
-                f"pass). Received: chunk_size={chunk_size!r}"
-            )
-        if top_n is not None and (
-            isinstance(top_n, bool) or not isinstance(top_n, int) or top_n < 1
-        ):
-            raise ValueError(
-                "`top_n` must be None (every channel) or a positive int. "
-                f"Received: top_n={top_n!r}"
-            )
+        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+        top_n = check_int(top_n, "top_n", minimum=1, optional=True)
         if not isinstance(masking, str):
             raise TypeError(
                 f"`masking` must be a str, one of {MASKINGS}. Received: "

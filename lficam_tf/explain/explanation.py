@@ -6,6 +6,7 @@ import keras
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import check_int
 from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
 from lficam_tf.explain.maps import check_class_index
@@ -267,14 +268,7 @@ def explain(
         - [Chattopadhyay et al., Grad-CAM++](https://arxiv.org/abs/1710.11063)
         - [Wang et al., Score-CAM](https://arxiv.org/abs/1910.01279)
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            f"`batch_size` must be a positive int. Received: batch_size={batch_size!r}"
-        )
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
     images = _check_images(images)
     explainer = get_explainer(
         model,

@@ -8,6 +8,7 @@ import uuid
 import keras
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import check_int
 from lficam_tf.export.signatures import ServingFunctions
 from lficam_tf.models.outputs import ATTENTION, LOGITS
 
@@ -51,11 +52,7 @@ def check_classifier(model):
 
 def check_top_k(top_k, num_classes):
     """`top_k` capped at the number of classes, or a clear error."""
-    if isinstance(top_k, bool) or not isinstance(top_k, int):
-        raise TypeError(f"`top_k` must be an int. Received: top_k={top_k!r}")
-    if top_k < 1:
-        raise ValueError(f"`top_k` must be at least 1. Received: top_k={top_k!r}")
-    return min(top_k, num_classes)
+    return min(check_int(top_k, "top_k", minimum=1), num_classes)
 
 
 def _check_class_names(class_names, num_classes):

@@ -127,14 +127,7 @@ def build_model(
     """
     if head not in HEADS:
         raise ValueError(f"`head` must be one of {HEADS}. Received: head={head!r}")
-    if (
-        isinstance(num_classes, bool)
-        or not isinstance(num_classes, int)
-        or num_classes < 1
-    ):
-        raise ValueError(
-            f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"
-        )
+    num_classes = checks.check_int(num_classes, "num_classes", minimum=1)
     checks.check_fin_options(head, fin_depth, fin_relu, fin_width)
     input_shape = _check_input_shape(input_shape)
     weights = weights_lib.validate_weights_argument(weights)

@@ -215,10 +215,14 @@ def test_scorecam_never_runs_more_than_chunk_size_images(top_n):
 
 
 def test_invalid_cam_arguments(tiny):
-    with pytest.raises(ValueError, match="`chunk_size` must be a positive int"):
+    with pytest.raises(ValueError, match="`chunk_size` must be at least 1"):
         ScoreCAM(tiny, chunk_size=0)
-    with pytest.raises(ValueError, match="`top_n` must be None"):
+    with pytest.raises(TypeError, match="`chunk_size` must be an int"):
+        ScoreCAM(tiny, chunk_size=2.0)
+    with pytest.raises(ValueError, match="`top_n` must be at least 1"):
         ScoreCAM(tiny, top_n=0)
+    with pytest.raises(TypeError, match="`top_n` must be an int or None"):
+        ScoreCAM(tiny, top_n="8")
     with pytest.raises(
         ValueError,
         match=r"`masking` must be one of \('preprocessed', 'images'\).*"

@@ -223,8 +223,10 @@ def test_argument_errors(models):
         ValueError, match="`layer` and `top_n` are options of the post-hoc"
     ):
         explain(lficam, IMAGES, layer="residual_attention")
-    with pytest.raises(ValueError, match="`batch_size` must be a positive int"):
+    with pytest.raises(ValueError, match="`batch_size` must be at least 1"):
         explain(lficam, IMAGES, batch_size=0)
+    with pytest.raises(TypeError, match="`batch_size` must be an int"):
+        explain(lficam, IMAGES, batch_size=True)
     with pytest.raises(
         ValueError, match=r"For one image, add a batch axis: images\[None\]"
     ):

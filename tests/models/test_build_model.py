@@ -107,7 +107,8 @@ def test_preprocessing_presets_reproduce_keras_applications():
             ValueError,
             r"`head` must be one of \('lficam', 'abn', 'baseline'\)",
         ),
-        ({"num_classes": 0}, ValueError, "`num_classes` must be a positive int"),
+        ({"num_classes": 0}, ValueError, "`num_classes` must be at least 1"),
+        ({"num_classes": 10.0}, TypeError, "`num_classes` must be an int"),
         (
             {"input_shape": (32, 32)},
             ValueError,
