@@ -83,14 +83,13 @@ def pipelines(config, bundle, size, done, drop_remainder):
     Returns:
         `(train_data, test_data)`.
     """
-    augmentation = None if config.augmentation == "none" else config.augmentation
     cache = bundle.train_size * size[0] * size[1] * 12 < CACHE_LIMIT_BYTES
     train_data = build_pipeline(
         bundle.train,
         config.batch_size,
         training=True,
         image_size=size,
-        augmentation=augmentation,
+        augmentation=config.augmentation,
         randaugment=config.randaugment,
         mixup=config.mixup,
         cutmix=config.cutmix,
@@ -104,7 +103,7 @@ def pipelines(config, bundle, size, done, drop_remainder):
         config.batch_size,
         training=False,
         image_size=size,
-        augmentation=augmentation,
+        augmentation=config.augmentation,
         num_classes=bundle.num_classes,
         one_hot=config.uses_soft_labels,
         cache=cache,
