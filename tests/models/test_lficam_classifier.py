@@ -47,6 +47,9 @@ def test_invariants_on_our_backbones(name, size):
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_every_application_backbone_builds_runs_and_has_the_fin_of_the_table(name):
     spec = lficam_tf.get_backbone_spec(name)
+    # Seeded: an unseeded random ConvNeXt-T once gave an image whose weighted
+    # maps were all negative, an all-zero map after the ReLU (CI flake).
+    keras.utils.set_random_seed(0)
     model = lficam_tf.build_model(name, 5, input_shape=(64, 64, 3))
     check_invariants(model, random_images(2, (64, 64)))
     k = spec.channels
