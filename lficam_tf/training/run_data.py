@@ -111,20 +111,26 @@ def pipelines(config, bundle, size, done, drop_remainder):
     return train_data, test_data
 
 
-def fixed_test_images(bundle, test_data, count, size):
-    """The first `count` test images (as the model sees them), labels, masks."""
+def fixed_test_images(config, bundle, size):
+    """The first `config.attention_images` test images (as the model sees
+    them), their labels and masks, or None.
+
+    Read through a pipeline of their own (same preprocessing as the test
+    pipeline, no cache): stopping early in the cached test pipeline would
+    make tf.data discard the partial cache and warn about it.
+    """
+    count = config.attention_images
     if not count:
         return None
-    images, labels = [], []
-    for batch_images, batch_labels in test_data:
-        images.append(batch_images.numpy())
-        labels.append(batch_labels.numpy())
-        if sum(len(b) for b in images) >= count:
-            break
-    images = np.concatenate(images)[:count]
-    labels = np.concatenate(labels)[:count]
-    if labels.ndim == 2:
-        labels = labels.argmax(-1)
+    data = build_pipeline(
+        bundle.test.take(count),
+        count,
+        training=False,
+        image_size=size,
+        augmentation=config.augmentation,
+        cache=False,
+    )
+    images, labels = (np.concatenate(parts) for parts in zip(*data.as_numpy_iterator()))
     masks = masks_for(bundle, size, count)
     return images, labels, masks
 

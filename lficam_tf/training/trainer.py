@@ -253,9 +253,7 @@ def _train(config, strategy, run, resumed, chief, start):
         # Everything is checked: the run starts, its configuration first.
         run_dir_lib.atomic_write_text(run.config, config.to_json())
 
-    shown = run_data.fixed_test_images(
-        bundle, test_data, config.attention_images, size
-    )
+    shown = run_data.fixed_test_images(config, bundle, size)
     callbacks, best, throughput = fitting.make_callbacks(
         config, run, chief, shown, start
     )
