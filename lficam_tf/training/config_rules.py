@@ -201,16 +201,18 @@ def validate(config):
     for name in ("mixup", "cutmix"):
         _as_config_error(checks.check_mixing, getattr(config, name), name)
     _number(config, "warmup_epochs")
-    for name in ("randaugment", "jit_compile"):
-        if not isinstance(getattr(config, name), bool):
-            raise ConfigError(
-                f"`{name}` must be True or False. Received: {name}={getattr(config, name)!r}"
-            )
-    if config.sync_batchnorm not in (None, True, False):
+    if not isinstance(config.randaugment, bool):
         raise ConfigError(
-            "`sync_batchnorm` must be True, False or None (automatic). "
-            f"Received: sync_batchnorm={config.sync_batchnorm!r}"
+            "`randaugment` must be True or False. "
+            f"Received: randaugment={config.randaugment!r}"
         )
+    for name in ("sync_batchnorm", "jit_compile"):
+        value = getattr(config, name)
+        if value is not None and not isinstance(value, bool):
+            raise ConfigError(
+                f"`{name}` must be True, False or None (automatic). "
+                f"Received: {name}={getattr(config, name)!r}"
+            )
     _validate_threads(config.threads)
     _validate_devices(config.devices)
     _validate_schedule(config)

@@ -5,7 +5,7 @@
   when there are several (or as `sync_batchnorm` says);
 - `make_optimizer`: SGD, Adam or AdamW with the learning-rate schedule;
 - `compile_model`: the optimizer, a cross-entropy on every output the model
-  trains, and accuracy on the logits;
+  trains, and accuracy on the logits, XLA-compiled where `use_xla` says;
 - `dtype_policy`: Keras' global dtype policy for mixed precision, restored
   after the run.
 """
@@ -13,6 +13,7 @@
 import contextlib
 
 import keras
+import tensorflow as tf
 
 from lficam_tf.models import outputs as model_outputs
 from lficam_tf.models.build import build_model
@@ -116,9 +117,51 @@ def make_optimizer(config, steps_per_epoch):
     return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
 
 
-def compile_model(model, config, steps_per_epoch):
+#: Backbones whose training step XLA makes faster on a CPU-only machine
+#: (docs/PERFORMANCE.md, "XLA"): LFI-CAM cifar_resnet20 +20% at 32x32 and
+#: +20-22% at 64x64 (the default job), its baseline head +7-12%. XLA's CPU
+#: convolutions are not oneDNN's: cifar_resnet110 trains 3-4x slower with
+#: it, so a backbone enters this list only once measured.
+XLA_FASTER_ON_CPU = ("cifar_resnet20",)
+
+#: Fewest training steps for which the automatic setting XLA-compiles on a
+#: CPU: compiling the training and evaluation steps takes ~10-20 s here,
+#: which a 20% gain on ~1 s steps repays after ~100 steps.
+XLA_MIN_STEPS = 200
+
+
+def use_xla(config, replicas, steps, gpus=None):
+    """`model.compile`'s `jit_compile` for `config`: True, False or "auto".
+
+    `config.jit_compile` True or False is used as given. Automatic (None):
+    with GPUs, Keras' own choice ("auto": XLA when the model supports it,
+    off under a distribution strategy); on a CPU-only machine, XLA for a
+    backbone of `XLA_FASTER_ON_CPU` trained on one replica for at least
+    `XLA_MIN_STEPS` steps, else off (as Keras decides on CPUs).
+
+    Args:
+        config: the `TrainConfig`.
+        replicas: int. Replicas the model trains on.
+        steps: int. Training steps of the whole run.
+        gpus: int or None. GPUs of the machine (None: ask TensorFlow).
+    """
+    if config.jit_compile is not None:
+        return config.jit_compile
+    if gpus is None:
+        gpus = len(tf.config.list_physical_devices("GPU"))
+    if gpus:
+        return "auto"
+    return (
+        config.backbone in XLA_FASTER_ON_CPU
+        and replicas == 1
+        and steps >= XLA_MIN_STEPS
+    )
+
+
+def compile_model(model, config, steps_per_epoch, replicas=1):
     """Compile with `config`'s optimizer, the cross-entropy on every output
-    the model trains (`LOSS_OUTPUTS`), and accuracy on the logits.
+    the model trains (`LOSS_OUTPUTS`), accuracy on the logits, and XLA as
+    `use_xla` decides.
 
     Returns:
         The dict of losses, `{output name: keras loss}`.
@@ -134,6 +177,6 @@ def compile_model(model, config, steps_per_epoch):
         optimizer=make_optimizer(config, steps_per_epoch),
         loss=losses,
         metrics={model_outputs.LOGITS: [accuracy]},
-        jit_compile=config.jit_compile,
+        jit_compile=use_xla(config, replicas, steps_per_epoch * config.epochs),
     )
     return losses

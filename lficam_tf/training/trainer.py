@@ -248,7 +248,11 @@ def _train(config, strategy, run, resumed, chief, start):
         )
 
     with strategy.scope():
-        losses = model_setup.compile_model(model, config, steps_per_epoch)
+        losses = model_setup.compile_model(
+            model, config, steps_per_epoch, replicas=replicas
+        )
+    if model.jit_compile:
+        _say(chief, verbose, "XLA-compiled training step (--no-jit-compile turns it off)")
     if chief and not resumed:
         # Everything is checked: the run starts, its configuration first.
         run_dir_lib.atomic_write_text(run.config, config.to_json())
