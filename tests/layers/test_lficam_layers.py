@@ -103,18 +103,66 @@ def _set_random_fin_weights(fin, rng):
     return kernels, bns
 
 
+@pytest.mark.parametrize("implementation", ["conv", "matmul"])
 @pytest.mark.parametrize("relu", ["paired", "every"])
-def test_fin_matches_numpy(relu):
+def test_fin_matches_numpy(relu, implementation):
     F = hand_made_features()
     rng = np.random.default_rng(2)
     images = rng.uniform(-2, 2, size=(2, 9, 9, 3)).astype(np.float32)
-    fin = FeatureImportanceNetwork(depth=4, relu=relu)
+    fin = FeatureImportanceNetwork(depth=4, relu=relu, implementation=implementation)
     fin(F, images)
     kernels, bns = _set_random_fin_weights(fin, rng)
     got = keras.ops.convert_to_numpy(fin(F, images, training=False))
     expected = ref.fin(F, images, kernels, bns, relu=relu)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     np.testing.assert_allclose(got.sum(axis=-1), 1.0, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 7, 3, 4), (3, 1, 1, 2, 2), (1, 2, 6, 5, 1)])
+def test_conv3x3_as_matmul_matches_numpy(shape):
+    batch, height, width, c_in, c_out = shape
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(batch, height, width, c_in)).astype(np.float32)
+    kernel = rng.normal(size=(3, 3, c_in, c_out)).astype(np.float32)
+    got = keras.ops.convert_to_numpy(lfi_ops.conv3x3_as_matmul(x, kernel))
+    np.testing.assert_allclose(got, ref.conv3x3_same(x, kernel), rtol=1e-5, atol=1e-5)
+
+
+def test_fin_implementations_agree_in_values_and_gradients():
+    rng = np.random.default_rng(12)
+    F = tf.constant(rng.uniform(0, 3, (3, 5, 5, 6)).astype(np.float32))
+    images = tf.constant(rng.uniform(-2, 2, (3, 20, 20, 3)).astype(np.float32))
+    results = []
+    for implementation in ("conv", "matmul"):
+        fin = FeatureImportanceNetwork(depth=4, implementation=implementation)
+        fin(F, images)
+        _set_random_fin_weights(fin, np.random.default_rng(13))
+        with tf.GradientTape() as tape:
+            tape.watch(F)
+            weights = fin(F, images, training=True)
+            loss = tf.reduce_sum(weights * tf.range(6, dtype=tf.float32))
+        grads = tape.gradient(loss, [F] + [c.kernel for c in fin.convs])
+        results.append([weights.numpy()] + [g.numpy() for g in grads])
+    for conv_value, matmul_value in zip(*results):
+        scale = np.abs(conv_value).max()
+        np.testing.assert_allclose(matmul_value, conv_value, atol=1e-5 * scale + 1e-7)
+
+
+def test_fin_auto_implementation_by_kernel_width():
+    from lficam_tf.layers.feature_importance_network import MATMUL_MIN_KERNEL
+
+    images = np.zeros((1, 8, 8, 3), np.float32)
+    fin = FeatureImportanceNetwork(depth=2, width=1024)
+    fin.build((1, 2, 2, 1024), images.shape)
+    # 1024 -> 1024 reaches the threshold, 1024 -> 1024 at the end as well.
+    assert [fin._as_matmul(c) for c in fin.convs] == [True, True]
+    narrow = FeatureImportanceNetwork(depth=2, width=512)
+    narrow.build((1, 2, 2, 512), images.shape)
+    assert [narrow._as_matmul(c) for c in narrow.convs] == [False, False]
+    assert 512 * 512 < MATMUL_MIN_KERNEL <= 1024 * 1024
+    forced = FeatureImportanceNetwork(depth=1, implementation="conv")
+    forced.build((1, 2, 2, 1024), images.shape)
+    assert not forced._as_matmul(forced.convs[0])
 
 
 def test_relu_placement_changes_the_output():
@@ -152,6 +200,7 @@ def test_fin_parameter_count_and_width_option():
         ({"relu": "all"}, ValueError, r"`relu` must be one of \('paired', 'every'\)"),
         ({"width": 0}, ValueError, "`width` must be at least 1. Received: width=0"),
         ({"width": 2.0}, TypeError, "`width` must be an int or None"),
+        ({"implementation": "gemm"}, ValueError, "`implementation` must be one of auto, conv, matmul"),
     ],
 )
 def test_fin_invalid_arguments(kwargs, error, match):
@@ -186,14 +235,17 @@ def test_no_nan_in_values_or_gradients_at_edge_cases(dtype):
         assert _finite_gradients(lfi_ops.importance_weighted_map, features, weights)
 
 
-def test_fin_layer_contract(tmp_path):
+@pytest.mark.parametrize("implementation", ["auto", "matmul"])
+def test_fin_layer_contract(tmp_path, implementation):
     rng = np.random.default_rng(5)
     inputs = [
         rng.uniform(0, 3, (2, 4, 4, 8)).astype(np.float32),
         rng.uniform(-2, 2, (2, 16, 16, 3)).astype(np.float32),
     ]
     run_layer_test(
-        lambda: FeatureImportanceNetwork(depth=2, relu="every", width=6),
+        lambda: FeatureImportanceNetwork(
+            depth=2, relu="every", width=6, implementation=implementation
+        ),
         inputs,
         tmp_path,
         expected_output_shapes=[(2, 8)],
