@@ -117,8 +117,9 @@ def conv3x3_as_matmul(inputs, kernel):
     order. On CPUs it is faster for wide kernels on small maps, where
     TensorFlow's convolution (its filter gradient above all) runs far below
     the machine's matrix-product speed: FIN convolutions of 1024 and 2048
-    channels on 8x8 and 7x7 maps train 1.6-2.7x faster this way
-    (docs/PERFORMANCE.md); for narrower ones the convolution is faster.
+    channels on 8x8 and 7x7 maps train 1.6-1.9x faster this way
+    (`benchmarks/fin_conv.py`, docs/PERFORMANCE.md); for narrower ones the
+    convolution is faster.
 
     Args:
         inputs: `(batch_size, height, width, C_in)`.

@@ -12,9 +12,10 @@ IMPLEMENTATIONS = ("auto", "conv", "matmul")
 
 #: `implementation="auto"` computes a convolution as a matrix product from
 #: this many input x output channels on (1024 x 1024): measured on a 2-core
-#: CPU, FIN training steps (forward and backward, 4 convolutions) at 8x8x64
-#: batch 128: conv 3.5x faster; 8x8x256 b128: conv 1.5x; 7x7x512 b32: even;
-#: 8x8x1024 b32: matmul 1.6x; 7x7x2048 b16: matmul 1.6x; 4x4x2048 b16: 2.7x.
+#: CPU (`benchmarks/fin_conv.py`, four convolutions forward and backward),
+#: the product against `keras.ops.conv`: 8x8x64 batch 128 0.23x, 8x8x256
+#: b128 0.55x, 7x7x512 b32 1.09x, 8x8x1024 b32 1.59x, 7x7x2048 b16 1.88x,
+#: 4x4x2048 b16 3.25x.
 MATMUL_MIN_KERNEL = 1024 * 1024
 
 
@@ -48,7 +49,7 @@ class FeatureImportanceNetwork(keras.layers.Layer):
             matrix product over the nine shifted maps,
             `lficam_tf.ops.conv3x3_as_matmul`) or `"auto"`: `"matmul"` for
             kernels of at least 1024 x 1024 channels (ResNeXt-29's and
-            ResNet-50's FIN, 1.6-2.7x faster to train on CPUs), `"conv"` for
+            ResNet-50's FIN, 1.6-1.9x faster to train on CPUs), `"conv"` for
             narrower ones (faster there). Defaults to `"auto"`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
