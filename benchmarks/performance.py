@@ -382,13 +382,6 @@ def _spread(values):
 def run_train(args, report):
     names = [n for n in TRAIN_CONFIGS if any(p in n for p in args.train)]
     runs = {name: [] for name in names}
-    # Untimed: in every run so far the first repeat was the slowest, for
-    # every model (ResNet-110: 12.3 / 13.5 / 12.1 img/s first, 12.9-15.3
-    # after), the machine settling after the other processes were paused.
-    for name in names[: args.warmup_children]:
-        small = TRAIN_CONFIGS[name][2] == 32
-        options = None if small else {"image_size": args.size_224}
-        _child("train", name, 2, args.threads, options)
     for _ in range(args.repeats):
         for name in names:
             small = TRAIN_CONFIGS[name][2] == 32
@@ -501,8 +494,6 @@ def main(argv=None):
     parser.add_argument("--infer", nargs="+", default=["cifar_resnet20", "resnet50"],
                         help="substrings of the inference configurations to run (default: all)")
     parser.add_argument("--repeats", type=int, default=3, help="training runs per configuration")
-    parser.add_argument("--warmup-children", type=int, default=1,
-                        help="untimed training runs (of the first configurations) before the repeats")
     parser.add_argument("--steps", type=int, default=12, help="timed training steps at 32x32")
     parser.add_argument("--steps-224", type=int, default=4, help="timed training steps at 224x224")
     parser.add_argument("--size-224", type=int, default=224,
@@ -523,7 +514,6 @@ def main(argv=None):
         return
     if args.quick:
         args.repeats, args.steps, args.steps_224, args.rounds, args.batches = 1, 2, 1, 2, 2
-        args.warmup_children = 0
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     report = {"machine": machine(), "arguments": vars(args)}
     start = time.perf_counter()
