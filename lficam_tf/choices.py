@@ -22,6 +22,11 @@ HEADS = ("lficam", "abn", "baseline")
 #: ("every", their last ImageNet commit).
 RELU_PLACEMENTS = ("paired", "every")
 
+#: How the Feature Importance Network computes its 3x3 convolutions (the
+#: same sums): "conv", "matmul" (one matrix product over the nine shifted
+#: maps) or "auto" (by kernel width, `FeatureImportanceNetwork`).
+FIN_IMPLEMENTATIONS = ("auto", "conv", "matmul")
+
 #: The model's own map ("native" picks whichever of "lficam" / "abn" it has).
 NATIVE_METHODS = ("native", "lficam", "abn")
 

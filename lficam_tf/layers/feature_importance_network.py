@@ -4,11 +4,9 @@ from keras import ops
 from lficam_tf import checks
 from lficam_tf import ops as lfi_ops
 from lficam_tf.api_export import lficam_export
+from lficam_tf.choices import FIN_IMPLEMENTATIONS
 from lficam_tf.initializers import he_normal_fan_out
 
-
-#: How `FeatureImportanceNetwork` computes its convolutions.
-IMPLEMENTATIONS = ("auto", "conv", "matmul")
 
 #: `implementation="auto"` computes a convolution as a matrix product from
 #: this many input x output channels on (1024 x 1024): measured on a 2-core
@@ -81,11 +79,7 @@ class FeatureImportanceNetwork(keras.layers.Layer):
     def __init__(self, depth=4, relu="paired", width=None, implementation="auto", **kwargs):
         super().__init__(**kwargs)
         checks.check_fin(depth, relu, width)
-        if implementation not in IMPLEMENTATIONS:
-            raise ValueError(
-                f"`implementation` must be one of {', '.join(IMPLEMENTATIONS)}. "
-                f"Received: implementation={implementation!r}"
-            )
+        checks.check_choice(implementation, "implementation", FIN_IMPLEMENTATIONS)
         self.depth = depth
         self.relu = relu
         self.width = width

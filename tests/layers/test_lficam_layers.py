@@ -200,7 +200,7 @@ def test_fin_parameter_count_and_width_option():
         ({"relu": "all"}, ValueError, r"`relu` must be one of \('paired', 'every'\)"),
         ({"width": 0}, ValueError, "`width` must be at least 1. Received: width=0"),
         ({"width": 2.0}, TypeError, "`width` must be an int or None"),
-        ({"implementation": "gemm"}, ValueError, "`implementation` must be one of auto, conv, matmul"),
+        ({"implementation": "gemm"}, ValueError, r"`implementation` must be one of \('auto', 'conv', 'matmul'\)"),
     ],
 )
 def test_fin_invalid_arguments(kwargs, error, match):
