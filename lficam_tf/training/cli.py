@@ -124,7 +124,7 @@ def build_parser():
         if default is not None or "default" not in help_text:
             help_text += f" (default: {shown})"
         help_text = help_text.replace("%", "%%")
-        if field.type is bool or field.name in ("sync_batchnorm", "jit_compile"):
+        if field.type in (bool, bool | None):  # None: automatic
             group.add_argument(
                 flag, action=argparse.BooleanOptionalAction, help=help_text
             )

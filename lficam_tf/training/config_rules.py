@@ -211,7 +211,7 @@ def validate(config):
         if value is not None and not isinstance(value, bool):
             raise ConfigError(
                 f"`{name}` must be True, False or None (automatic). "
-                f"Received: {name}={getattr(config, name)!r}"
+                f"Received: {name}={value!r}"
             )
     _validate_threads(config.threads)
     _validate_devices(config.devices)

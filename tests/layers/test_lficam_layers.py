@@ -154,7 +154,7 @@ def test_fin_auto_implementation_by_kernel_width():
     images = np.zeros((1, 8, 8, 3), np.float32)
     fin = FeatureImportanceNetwork(depth=2, width=1024)
     fin.build((1, 2, 2, 1024), images.shape)
-    # 1024 -> 1024 reaches the threshold, 1024 -> 1024 at the end as well.
+    # Both kernels are 1024 x 1024: at the threshold.
     assert [fin._as_matmul(c) for c in fin.convs] == [True, True]
     narrow = FeatureImportanceNetwork(depth=2, width=512)
     narrow.build((1, 2, 2, 512), images.shape)
