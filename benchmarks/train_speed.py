@@ -15,7 +15,12 @@ from one run of this script only.
     python benchmarks/train_speed.py --threads default 1,2 2,2 --repeats 3
 
 A model is `backbone@size[:option=value,...]` with options of
-`lficam_tf.build_model` (head, fin_width, fin_depth, stem_stride).
+`lficam_tf.build_model` (head, fin_width, fin_depth, stem_stride), and
+`precision=bfloat16` or `precision=float16` for Keras mixed precision
+(`--mixed-precision` of train_tf.py):
+
+    python benchmarks/train_speed.py --threads 1,2 --batch-size 128 \
+        --models cifar_resnet20@32:head=lficam cifar_resnet20@32:head=lficam,precision=bfloat16
 A thread setting is `default` (TensorFlow's own) or `inter,intra`.
 """
 
@@ -36,7 +41,7 @@ def _parse_model(text):
     kwargs = {}
     for item in filter(None, options.split(",")):
         key, _, value = item.partition("=")
-        kwargs[key] = value if key == "head" else int(value)
+        kwargs[key] = value if key in ("head", "precision") else int(value)
     return backbone, int(size or 32), kwargs
 
 
@@ -55,6 +60,9 @@ def _measure_model(args):
     import lficam_tf
 
     backbone, size, kwargs = _parse_model(args.child_model)
+    precision = kwargs.pop("precision", None)
+    if precision:
+        keras.config.set_dtype_policy(f"mixed_{precision}")
     model = lficam_tf.build_model(
         backbone, num_classes=10, input_shape=(size, size, 3), **kwargs
     )
@@ -63,7 +71,12 @@ def _measure_model(args):
     batch = args.batch_size
     images = rng.uniform(0, 255, (batch, size, size, 3)).astype("float32")
     labels = rng.integers(0, 10, batch).astype("int32")
-    data = tf.data.Dataset.from_tensors((images, labels)).repeat()
+    # Autotuning off, as in the package's pipelines: deleting an autotuned
+    # iterator at the end of `fit` can wait up to ~10 s for the autotuning
+    # thread (docs/PERFORMANCE.md), which would be timed here.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    data = tf.data.Dataset.from_tensors((images, labels)).repeat().with_options(options)
     model.fit(data, steps_per_epoch=args.warmup_steps, epochs=1, verbose=0)
     start = time.perf_counter()
     model.fit(data, steps_per_epoch=args.steps, epochs=1, verbose=0)
