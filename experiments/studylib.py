@@ -41,6 +41,8 @@ CACHE = pathlib.Path(
 )
 
 DATASETS = ("cifar10", "shapes")
+#: Classes of each dataset's models (shapes: lficam_tf.data.shapes).
+NUM_CLASSES = {"cifar10": 10, "shapes": 6}
 HEAD_TITLES = {"lficam": "LFI-CAM", "abn": "ABN", "baseline": "baseline"}
 METHOD_TITLES = {
     "lficam": "LFI-CAM",
@@ -317,6 +319,12 @@ class Study:
     def run_result_path(self, spec):
         return self.results / "runs" / spec.dataset / f"{spec.name}.json"
 
+    def run_weights_path(self, spec):
+        """A finished run's final weights, committed with its numbers: the
+        run folders (checkpoints, logs) are not in git, and a fresh checkout
+        of the study would otherwise train every model again."""
+        return self.results / "models" / spec.dataset / f"{spec.name}.weights.h5"
+
     def cifar_dir(self):
         """The CIFAR-10 image folder (unpacked from the tarballs once)."""
         if self._cifar_dir is None:
@@ -448,14 +456,22 @@ def ensure_trained(study, spec):
 
     run = RunDir(study.run_path(spec))
     record_path = study.run_result_path(spec)
+    weights_path = study.run_weights_path(spec)
     if run.finished:
+        if not weights_path.is_file():
+            _save_run_weights(study, spec)
         if not record_path.is_file():
             write_json(record_path, run_record(spec, run))
+        return json.loads(record_path.read_text())
+    if not run.started and record_path.is_file() and weights_path.is_file():
+        # Finished in another checkout: its numbers and weights are committed.
         return json.loads(record_path.read_text())
     state = "resuming" if run.started else "training"
     study.say(f"{state} {spec.dataset}/{spec.name} in {run.path}")
     keras.utils.clear_session()
     train(spec.config(study))
+    # The weights before the record: a record never lands without them.
+    _save_run_weights(study, spec)
     record = run_record(spec, run)
     write_json(record_path, record)
     study.say(
@@ -518,16 +534,41 @@ _LOADED = {}
 
 
 def load_run_model(study, spec):
-    """The final model of a finished run (loaded once per process)."""
+    """The final model of a finished run (loaded once per process): its run
+    folder's `model.keras`, or, where the folder is gone (a fresh checkout),
+    the model its recipe builds with the committed weights."""
     import keras
 
     import lficam_tf.models  # noqa: F401  Registers the classes.
 
     path = study.run_path(spec) / "model.keras"
+    if not path.is_file():
+        path = study.run_weights_path(spec)
     key = (str(path.resolve()), path.stat().st_mtime_ns)
     if key not in _LOADED:
-        _LOADED[key] = keras.saving.load_model(path)
+        if path.suffix == ".keras":
+            _LOADED[key] = keras.saving.load_model(path)
+        else:
+            _LOADED[key] = _model_with_weights(study, spec, path)
     return _LOADED[key]
+
+
+def _model_with_weights(study, spec, path):
+    from lficam_tf.training.model_setup import build_for_config
+
+    record = read_json(study.run_result_path(spec))
+    model = build_for_config(
+        spec.config(study), NUM_CLASSES[spec.dataset], tuple(record["image_size"])
+    )
+    model.load_weights(path)
+    model.compile()
+    return model
+
+
+def _save_run_weights(study, spec):
+    path = study.run_weights_path(spec)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    load_run_model(study, spec).save_weights(path)
 
 
 # --- Results -----------------------------------------------------------------

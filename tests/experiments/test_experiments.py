@@ -219,6 +219,31 @@ def test_killed_run_was_resumed_and_trained(shapes_study):
     assert record["recipe"]["optimizer"] == "adamw"
 
 
+def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
+    """A new checkout has the committed results (numbers and weights) but no
+    run folders: the study trains nothing again, and the models built from
+    the weights give the same maps as the run folders' models."""
+    import stability
+
+    results = tmp_path / "results"
+    shutil.copytree(shapes_study["results"], results)
+    for record in shapes_study["results"].glob("runs/*/*.json"):
+        dataset, name = record.parent.name, record.stem
+        assert (shapes_study["results"] / "models" / dataset / f"{name}.weights.h5").is_file()
+    (results / "stability_shapes.json").unlink()
+    runs = tmp_path / "runs"
+    argv = ["--dataset", "shapes", "--tiny", "--quiet", "--results", str(results)]
+    assert stability.main(argv + ["--runs", str(runs)]) == 0
+    assert not runs.exists() or not any(runs.rglob("*"))  # Nothing trained.
+    before = _read(shapes_study, "stability_shapes.json")["stability"]
+    after = _read({"results": results}, "stability_shapes.json")["stability"]
+    for key in before:
+        np.testing.assert_allclose(after[key]["matrix"], before[key]["matrix"], atol=1e-6)
+        np.testing.assert_allclose(
+            after[key]["per_image_mean_iou"], before[key]["per_image_mean_iou"], atol=1e-6
+        )
+
+
 def test_localization(shapes_study):
     data = _read(shapes_study, "localization.json")
     rows = data["rows"]
