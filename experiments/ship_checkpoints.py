@@ -83,7 +83,7 @@ def ship(study, spec, record, weights_dir, test_dir):
     # Written beside and renamed (Keras wants the name to end in .weights.h5).
     tmp = path.with_name(f".partial-{os.getpid()}-{name}")
     try:
-        trained.save_weights(tmp)
+        studylib.save_model_weights(trained, tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -568,7 +568,15 @@ def _model_with_weights(study, spec, path):
 def _save_run_weights(study, spec):
     path = study.run_weights_path(spec)
     path.parent.mkdir(parents=True, exist_ok=True)
-    load_run_model(study, spec).save_weights(path)
+    save_model_weights(load_run_model(study, spec), path)
+
+
+def save_model_weights(model, path):
+    """`model`'s weights without its optimizer's state, which a compiled
+    model's `save_weights` adds (twice the weights for SGD with momentum)."""
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.save_weights(path)
 
 
 # --- Results -----------------------------------------------------------------

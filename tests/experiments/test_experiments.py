@@ -227,9 +227,13 @@ def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
 
     results = tmp_path / "results"
     shutil.copytree(shapes_study["results"], results)
+    import h5py
+
     for record in shapes_study["results"].glob("runs/*/*.json"):
         dataset, name = record.parent.name, record.stem
-        assert (shapes_study["results"] / "models" / dataset / f"{name}.weights.h5").is_file()
+        weights = shapes_study["results"] / "models" / dataset / f"{name}.weights.h5"
+        with h5py.File(weights, "r") as file:
+            assert "layers" in file and "optimizer" not in file  # Weights only.
     (results / "stability_shapes.json").unlink()
     runs = tmp_path / "runs"
     argv = ["--dataset", "shapes", "--tiny", "--quiet", "--results", str(results)]
