@@ -159,7 +159,7 @@ def main(argv=None):
     study = studylib.Study.from_args(args)
     weights_dir = pathlib.Path(
         args.weights_dir
-        or (study.results / "weights" if args.tiny else weights_lib.PRETRAINED_DIR)
+        or (study.results / "weights" if args.tiny else studylib.REPO / "lficam_tf" / "weights")
     )
     readme = args.readme or (None if args.tiny else studylib.REPO / "README.md")
     weights_dir.mkdir(parents=True, exist_ok=True)

@@ -9,5 +9,5 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 frozen="${LFICAM_STUDY_CHECKOUT:-$here/../study}"
 if [ ! -d "$frozen" ]; then git -C "$here" worktree add --detach "$frozen" HEAD; fi
 cd "$frozen/experiments"
-exec env PYTHONPATH="$frozen" "$here/.venv/bin/python" "$@" \
+exec env PYTHONPATH="$frozen" LFICAM_STUDY_REPO="$here" "$here/.venv/bin/python" "$@" \
     --runs "$here/experiments/runs" --results "$here/experiments/results"

@@ -28,13 +28,16 @@ import tempfile
 import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-REPO = HERE.parent
+#: The checkout the study writes into (results, docs/RESULTS.md, README,
+#: shipped weights): this one, or the one whose code `study_bg.sh` runs a
+#: frozen copy of (it sets LFICAM_STUDY_REPO).
+REPO = pathlib.Path(os.environ.get("LFICAM_STUDY_REPO") or HERE.parent).resolve()
 #: The shared CIFAR-10 tarballs (../shared/data, see its README).
 SHARED_DATA = REPO.parent / "shared" / "data"
 #: Results written by the scripts, committed with the repository.
-RESULTS = HERE / "results"
+RESULTS = REPO / "experiments" / "results"
 #: Training run folders (large: models, checkpoints, exports; not committed).
-RUNS = HERE / "runs"
+RUNS = REPO / "experiments" / "runs"
 #: Where the CIFAR-10 tarballs are unpacked (outside the repository).
 CACHE = pathlib.Path(
     os.environ.get("LFICAM_DATA_CACHE", pathlib.Path.home() / ".cache" / "lficam_tf")
@@ -641,7 +644,7 @@ def command_line():
     """The command that is running, as typed (relative to the repository)."""
     script = pathlib.Path(sys.argv[0])
     with contextlib.suppress(ValueError):
-        script = script.resolve().relative_to(REPO)
+        script = script.resolve().relative_to(HERE.parent)
     return " ".join(["python", str(script), *sys.argv[1:]])
 
 

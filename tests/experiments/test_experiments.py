@@ -248,6 +248,28 @@ def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
         )
 
 
+def test_frozen_code_writes_into_the_study_checkout(tmp_path):
+    """study_bg.sh runs a frozen copy of the code for this checkout
+    (LFICAM_STUDY_REPO): the defaults point into this checkout, and paths in
+    the results are relative to it."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import studylib; print(studylib.REPO); print(studylib.RESULTS); "
+        "print(studylib.rel(studylib.REPO / 'experiments' / 'runs' / 'x'))"
+    )
+    env = dict(
+        os.environ, LFICAM_STUDY_REPO=str(tmp_path), PYTHONPATH=str(REPO / "experiments")
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
+    root = tmp_path.resolve()
+    assert out == [str(root), str(root / "experiments" / "results"), "experiments/runs/x"]
+
+
 def test_localization(shapes_study):
     data = _read(shapes_study, "localization.json")
     rows = data["rows"]
