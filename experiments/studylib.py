@@ -94,11 +94,13 @@ class Size:
     eval_methods: tuple
     #: Images per forward pass of the evaluations.
     batch_size: int
-    #: XLA-compile the CIFAR-10 training steps: measured 2026-11-29 on the
-    #: study's 2-core machine, one epoch of 3,840 images, interleaved, twice:
-    #: LFI-CAM 118 / 130 -> 152 / 149 images/s, baseline 160 / 145 -> 172 / 163.
+    #: XLA-compile the CIFAR-10 training steps (None: the package decides,
+    #: `lficam_tf.training.model_setup.use_xla`). On 2026-11-29's AVX2 host
+    #: XLA was faster (one epoch of 3,840 images, interleaved, twice: LFI-CAM
+    #: 118 / 130 -> 152 / 149 images/s, baseline 160 / 145 -> 172 / 163); on
+    #: 2026-12-05's AVX-512 host slower (LFI-CAM 373 -> 244, ABN 228 -> 167).
     #: Off at the tiny size, where compiling would cost more than it saves.
-    cifar_jit_compile: bool = False
+    cifar_jit_compile: bool | None = False
 
 
 SIZES = {
@@ -125,7 +127,7 @@ SIZES = {
         steps=50,
         eval_methods=("native", "gradcam", "gradcam++", "scorecam"),
         batch_size=100,
-        cifar_jit_compile=True,
+        cifar_jit_compile=None,
     ),
     "tiny": Size(
         name="tiny",

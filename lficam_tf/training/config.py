@@ -195,8 +195,8 @@ class TrainConfig:
         None,
         "XLA-compile the training step (default: on where it was measured "
         "faster, see lficam_tf.training.model_setup.use_xla: on GPUs as Keras "
-        "decides, on CPU-only machines for cifar_resnet20 runs of at least "
-        "200 steps on one replica)",
+        "decides, on CPU-only machines without AVX-512 for cifar_resnet20 "
+        "runs of at least 200 steps on one replica)",
     )
     threads: str = _field(
         "auto",

@@ -11,6 +11,7 @@
 """
 
 import contextlib
+import functools
 
 import keras
 import tensorflow as tf
@@ -117,11 +118,11 @@ def make_optimizer(config, steps_per_epoch):
     return keras.optimizers.AdamW(rate, weight_decay=config.weight_decay)
 
 
-#: Backbones whose training step XLA makes faster on a CPU-only machine
-#: (docs/PERFORMANCE.md, "XLA"): LFI-CAM cifar_resnet20 +20% at 32x32 and
-#: +20-22% at 64x64 (the default job), its baseline head +7-12%. XLA's CPU
-#: convolutions are not oneDNN's: cifar_resnet110 trains 3-4x slower with
-#: it, so a backbone enters this list only once measured.
+#: Backbones whose training step XLA made faster on a CPU-only machine
+#: without AVX-512 (docs/PERFORMANCE.md, "XLA"): LFI-CAM cifar_resnet20
+#: +20% at 32x32 and +20-22% at 64x64 (the default job), its baseline head
+#: +7-12%. XLA's CPU convolutions are not oneDNN's: cifar_resnet110 trains
+#: 3-4x slower with it, so a backbone enters this list only once measured.
 XLA_FASTER_ON_CPU = ("cifar_resnet20",)
 
 #: Fewest training steps for which the automatic setting XLA-compiles on a
@@ -131,20 +132,42 @@ XLA_FASTER_ON_CPU = ("cifar_resnet20",)
 XLA_MIN_STEPS = 200
 
 
-def use_xla(config, replicas, steps, gpus=None):
+@functools.cache
+def cpu_has_avx512():
+    """Whether this machine's CPU has AVX-512 (Linux: /proc/cpuinfo).
+
+    On such a CPU (the Intel host of 2026-12-05, AVX-512 and AMX) oneDNN's
+    convolutions, which XLA does not use, are the faster ones: XLA made
+    LFI-CAM cifar_resnet20 train 0.5-0.65x as fast there, against 1.2x on
+    the AVX2-only host of 2026-11-29. False where it cannot be read.
+    """
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                if line.startswith("flags"):
+                    return "avx512f" in line.split()
+    except OSError:
+        pass
+    return False
+
+
+def use_xla(config, replicas, steps, gpus=None, avx512=None):
     """`model.compile`'s `jit_compile` for `config`: True, False or "auto".
 
     `config.jit_compile` True or False is used as given. Automatic (None):
     with GPUs, Keras' own choice ("auto": XLA when the model supports it,
     off under a distribution strategy); on a CPU-only machine, XLA for a
     backbone of `XLA_FASTER_ON_CPU` trained on one replica for at least
-    `XLA_MIN_STEPS` steps, else off (as Keras decides on CPUs).
+    `XLA_MIN_STEPS` steps on a CPU without AVX-512, else off (as Keras
+    decides on CPUs).
 
     Args:
         config: the `TrainConfig`.
         replicas: int. Replicas the model trains on.
         steps: int. Training steps of the whole run.
         gpus: int or None. GPUs of the machine (None: ask TensorFlow).
+        avx512: bool or None. Whether the CPU has AVX-512 (None: ask
+            `cpu_has_avx512`).
     """
     if config.jit_compile is not None:
         return config.jit_compile
@@ -152,10 +175,13 @@ def use_xla(config, replicas, steps, gpus=None):
         gpus = len(tf.config.list_physical_devices("GPU"))
     if gpus:
         return "auto"
+    if avx512 is None:
+        avx512 = cpu_has_avx512()
     return (
         config.backbone in XLA_FASTER_ON_CPU
         and replicas == 1
         and steps >= XLA_MIN_STEPS
+        and not avx512
     )
 
 

@@ -1,10 +1,12 @@
 """When a run XLA-compiles its training step (`jit_compile`, default automatic)."""
 
+import os
+
 import pytest
 
 from lficam_tf.training import ConfigError
 from lficam_tf.training.cli import build_parser
-from lficam_tf.training.model_setup import XLA_MIN_STEPS, use_xla
+from lficam_tf.training.model_setup import XLA_MIN_STEPS, cpu_has_avx512, use_xla
 from lficam_tf.training.trainer import make_config
 
 
@@ -28,18 +30,34 @@ def test_with_gpus_keras_decides():
 
 def test_on_cpu_only_for_measured_backbones_long_single_replica_runs():
     resnet20 = make_config(backbone="cifar_resnet20")
-    assert use_xla(resnet20, 1, XLA_MIN_STEPS, gpus=0) is True
-    assert use_xla(resnet20, 1, XLA_MIN_STEPS - 1, gpus=0) is False
-    assert use_xla(resnet20, 2, 10 * XLA_MIN_STEPS, gpus=0) is False
+    assert use_xla(resnet20, 1, XLA_MIN_STEPS, gpus=0, avx512=False) is True
+    assert use_xla(resnet20, 1, XLA_MIN_STEPS - 1, gpus=0, avx512=False) is False
+    assert use_xla(resnet20, 2, 10 * XLA_MIN_STEPS, gpus=0, avx512=False) is False
     # ResNet-110 trains 3-4x slower under XLA on this CPU kind.
     resnet110 = make_config("cifar", backbone="cifar_resnet110")
-    assert use_xla(resnet110, 1, 10 * XLA_MIN_STEPS, gpus=0) is False
+    assert use_xla(resnet110, 1, 10 * XLA_MIN_STEPS, gpus=0, avx512=False) is False
 
 
-def test_the_default_job_compiles_its_default_run_on_cpu():
+def test_never_on_a_cpu_with_avx512():
+    # oneDNN's convolutions win there: XLA halved the default job's speed.
+    resnet20 = make_config(backbone="cifar_resnet20")
+    assert use_xla(resnet20, 1, 10 * XLA_MIN_STEPS, gpus=0, avx512=True) is False
+    assert use_xla(resnet20, 1, 10, gpus=1, avx512=True) == "auto"
+
+
+def test_the_default_job_compiles_its_default_run_on_a_cpu_without_avx512():
     config = make_config()  # shapes: 8,000 images, batch 64, 3 epochs
     steps = -(-config.num_train // config.batch_size) * config.epochs
-    assert use_xla(config, 1, steps, gpus=0) is True
+    assert use_xla(config, 1, steps, gpus=0, avx512=False) is True
+    assert use_xla(config, 1, steps, gpus=0, avx512=True) is False
+
+
+def test_avx512_is_read_from_the_cpu_flags():
+    if not os.path.exists("/proc/cpuinfo"):
+        pytest.skip("no /proc/cpuinfo on this system (not Linux)")
+    with open("/proc/cpuinfo") as file:
+        flags = next((line for line in file if line.startswith("flags")), "")
+    assert cpu_has_avx512() is ("avx512f" in flags.split())
 
 
 @pytest.mark.parametrize("value", [1, 0, "yes", "auto"])
