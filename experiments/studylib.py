@@ -44,8 +44,6 @@ CACHE = pathlib.Path(
 )
 
 DATASETS = ("cifar10", "shapes")
-#: Classes of each dataset's models (shapes: lficam_tf.data.shapes).
-NUM_CLASSES = {"cifar10": 10, "shapes": 6}
 HEAD_TITLES = {"lficam": "LFI-CAM", "abn": "ABN", "baseline": "baseline"}
 METHOD_TITLES = {
     "lficam": "LFI-CAM",
@@ -564,11 +562,14 @@ def load_run_model(study, spec):
 
 
 def _model_with_weights(study, spec, path):
+    from lficam_tf.backbones.weights import CIFAR10_CLASS_NAMES
+    from lficam_tf.data.shapes import SHAPES_CLASS_NAMES
     from lficam_tf.training.model_setup import build_for_config
 
+    classes = {"cifar10": CIFAR10_CLASS_NAMES, "shapes": SHAPES_CLASS_NAMES}
     record = read_json(study.run_result_path(spec))
     model = build_for_config(
-        spec.config(study), NUM_CLASSES[spec.dataset], tuple(record["image_size"])
+        spec.config(study), len(classes[spec.dataset]), tuple(record["image_size"])
     )
     model.load_weights(path)
     model.compile()

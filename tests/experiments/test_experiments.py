@@ -223,12 +223,11 @@ def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
     """A new checkout has the committed results (numbers and weights) but no
     run folders: the study trains nothing again, and the models built from
     the weights give the same maps as the run folders' models."""
+    import h5py
     import stability
 
     results = tmp_path / "results"
     shutil.copytree(shapes_study["results"], results)
-    import h5py
-
     for record in shapes_study["results"].glob("runs/*/*.json"):
         dataset, name = record.parent.name, record.stem
         weights = shapes_study["results"] / "models" / dataset / f"{name}.weights.h5"
