@@ -34,6 +34,7 @@ STEPS = (
     ("localization on shapes", "localization", []),
     ("faithfulness on shapes", "faithfulness", ["--dataset", "shapes"]),
     ("accuracy on CIFAR-10", "accuracy", []),
+    ("fitted or not, CIFAR-10", "fit_check", []),
     ("ship the CIFAR-10 checkpoints", "ship_checkpoints", []),
     ("faithfulness on CIFAR-10", "faithfulness", ["--dataset", "cifar10"]),
     ("stability on CIFAR-10", "stability", ["--dataset", "cifar10"]),

@@ -823,17 +823,24 @@ def slice_files(test_dir, every=10):
 def folder_accuracy(model, test_dir, every=1, batch_size=250):
     """`(accuracy, number of images)` of `model` on `slice_files(...)`,
     decoded as the package's image folders decode them (TensorFlow's
-    decoder, float32 RGB 0..255, 32x32 as stored)."""
+    decoder, float32 RGB 0..255, 32x32 as stored), and resized as the
+    training pipeline resizes them for a model of another input size (the
+    tiny study's 16x16)."""
     import numpy as np
     import tensorflow as tf
 
     paths, labels, _ = slice_files(test_dir, every)
+    size = tuple(model.inputs[0].shape[1:3])
 
     def read(path):
         image = tf.io.decode_image(
             tf.io.read_file(path), channels=3, expand_animations=False
         )
-        return tf.ensure_shape(tf.cast(image, tf.float32), (32, 32, 3))
+        image = tf.ensure_shape(tf.cast(image, tf.float32), (32, 32, 3))
+        if size != (32, 32):  # As lficam_tf.data.build_pipeline's `prepare`.
+            image = tf.image.resize(image, size, antialias=True)
+            image = tf.round(tf.clip_by_value(image, 0.0, 255.0))
+        return image
 
     images = (
         tf.data.Dataset.from_tensor_slices(paths)

@@ -110,6 +110,23 @@ def accuracy_block(results, out):
             f"LFI-CAM minus baseline: {100 * gap:+.2f} points (final accuracy, "
             "mean over seeds).",
         ]
+    fit = studylib.read_json(results / "fit_check.json")
+    if fit and fit["rows"]:
+        lines += [
+            "",
+            "Fitted or not (`experiments/fit_check.py`): accuracy without augmentation "
+            f"on {fit['rows'][0]['train_images']:,} training images ({fit['train_slice']}) "
+            "beside the test images. Close to test and far from 100 %: the budget or "
+            "the model limits the accuracy; far above test: overfitting.",
+            "",
+            "| run | training images | test images | gap |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{row['run']}` | {_pct(row['train_accuracy'])} | {_pct(row['test_accuracy'])} "
+            f"| {100 * row['gap']:+.2f} |"
+            for row in fit["rows"]
+        ]
     if not data["complete"]:
         lines += ["", f"_Incomplete: {len(data['planned_runs'])} runs planned._"]
     return "\n".join(lines) + _size_note(data)

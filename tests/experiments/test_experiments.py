@@ -334,6 +334,43 @@ def test_accuracy(full_tiny_study):
     assert row["test_accuracy_std"] == pytest.approx(np.std([0.80, 0.86], ddof=1))
 
 
+def test_fit_check(full_tiny_study):
+    """Clean training and test accuracy of each accuracy run, recomputed here
+    from the files (sorted, every 5th training file) and the saved models."""
+    import fit_check
+    import keras
+    import tensorflow as tf
+
+    argv = full_tiny_study["common"] + ["--cifar-dir", str(full_tiny_study["cifar"])]
+    assert fit_check.main(argv) == 0
+    rows = _read(full_tiny_study, "fit_check.json")["rows"]
+    assert [row["run"] for row in rows] == [
+        f"{head}-s0-e1-i16" for head in ("baseline", "abn", "lficam")
+    ]
+
+    def accuracy_of(model, folder, every):
+        files = sorted(folder.glob("*/*.jpg"))[::every]
+        classes = sorted(p.name for p in folder.iterdir())
+        images = np.stack(
+            [tf.io.decode_jpeg(tf.io.read_file(str(f)), channels=3).numpy() for f in files]
+        ).astype("float32")
+        # The tiny study's models take 16x16: resized as in training.
+        images = np.round(np.clip(tf.image.resize(images, (16, 16), antialias=True), 0, 255))
+        predicted = np.argmax(np.asarray(model(images)["logits"]), axis=-1)
+        return np.mean(predicted == [classes.index(f.parent.name) for f in files]), len(files)
+
+    for row in rows:
+        model = keras.models.load_model(
+            full_tiny_study["runs"] / "cifar10" / row["run"] / "model.keras"
+        )
+        train, train_count = accuracy_of(model, full_tiny_study["cifar"] / "train", 5)
+        test, test_count = accuracy_of(model, full_tiny_study["cifar"] / "test", 1)
+        assert (row["train_images"], row["test_images"]) == (train_count, test_count) == (10, 20)
+        assert row["train_accuracy"] == pytest.approx(train)
+        assert row["test_accuracy"] == pytest.approx(test)
+        assert row["gap"] == pytest.approx(train - test)
+
+
 def test_stability_and_faithfulness_cifar10(full_tiny_study):
     stability = _read(full_tiny_study, "stability_cifar10.json")
     assert stability["paper"] == {"abn": 0.29, "lficam": 0.60}
@@ -377,6 +414,9 @@ def test_tables(full_tiny_study):
     assert "| LFI-CAM | 1 |" in text
     assert "Grad-CAM on the LFI-CAM models" in text
     assert "| `lficam` |" in text  # The shipped checkpoints.
+    # fit_check.py's table (run by run_study.py), one row per accuracy run.
+    fit = text.split("| run | training images | test images | gap |")[1].split("\n\n")[0]
+    assert fit.count("-s0-e1-i16` |") == 3
 
 
 def test_rerun_redoes_nothing(full_tiny_study):
