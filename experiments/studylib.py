@@ -823,36 +823,35 @@ def slice_files(test_dir, every=10):
 def folder_accuracy(model, test_dir, every=1, batch_size=250):
     """`(accuracy, number of images)` of `model` on `slice_files(...)`,
     decoded as the package's image folders decode them (TensorFlow's
-    decoder, float32 RGB 0..255, 32x32 as stored), and resized as the
-    training pipeline resizes them for a model of another input size (the
-    tiny study's 16x16)."""
+    decoder, RGB 0..255, 32x32 as stored) and prepared by the package's
+    evaluation pipeline (`lficam_tf.data.build_pipeline`, which resizes them
+    for a model of another input size, as the tiny study's 16x16)."""
     import numpy as np
     import tensorflow as tf
 
-    paths, labels, _ = slice_files(test_dir, every)
-    size = tuple(model.inputs[0].shape[1:3])
+    from lficam_tf.data import build_pipeline
 
-    def read(path):
+    paths, labels, _ = slice_files(test_dir, every)
+
+    def read(path, label):
         image = tf.io.decode_image(
             tf.io.read_file(path), channels=3, expand_animations=False
         )
-        image = tf.ensure_shape(tf.cast(image, tf.float32), (32, 32, 3))
-        if size != (32, 32):  # As lficam_tf.data.build_pipeline's `prepare`.
-            image = tf.image.resize(image, size, antialias=True)
-            image = tf.round(tf.clip_by_value(image, 0.0, 255.0))
-        return image
+        return tf.ensure_shape(image, (32, 32, 3)), label
 
-    images = (
-        tf.data.Dataset.from_tensor_slices(paths)
-        .map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .batch(batch_size)
+    files = tf.data.Dataset.from_tensor_slices((paths, labels)).map(read)
+    batches = build_pipeline(
+        files,
+        batch_size,
+        training=False,
+        image_size=tuple(model.inputs[0].shape[1:3]),
+        cache=False,
     )
-    predictions = []
-    for batch in images:
-        logits = model(batch, training=False)["logits"]
-        predictions.append(np.argmax(np.asarray(logits), axis=-1))
-    predictions = np.concatenate(predictions)
-    return float(np.mean(predictions == np.asarray(labels))), len(labels)
+    correct = 0
+    for images, batch_labels in batches:
+        logits = model(images, training=False)["logits"]
+        correct += int(np.sum(np.argmax(np.asarray(logits), axis=-1) == batch_labels.numpy()))
+    return correct / len(labels), len(labels)
 
 
 def replace_block(text, name, content):
