@@ -593,11 +593,29 @@ def save_model_weights(model, path):
 # --- Results -----------------------------------------------------------------
 
 
+#: Fields of `header` that change on every call of a script, results or not.
+STAMP_FIELDS = ("updated", "script_seconds")
+
+
 def write_json(path, data):
-    """Write `data` as JSON, atomically (a killed write leaves the old file)."""
+    """Write `data` as JSON, atomically (a killed write leaves the old file).
+
+    A file whose content differs from `data` only in `STAMP_FIELDS` is left
+    as it is: a rerun that finds every run finished (a resumed study) then
+    leaves no change to commit, and the file keeps the time of the call that
+    computed it."""
     from lficam_tf.training.run_dir import atomic_write_text
 
-    atomic_write_text(path, json.dumps(data, indent=2, default=_jsonable) + "\n")
+    text = json.dumps(data, indent=2, default=_jsonable) + "\n"
+    old = read_json(path)
+    if old is not None:
+        new = json.loads(text)
+        for record in (old, new):
+            for field in STAMP_FIELDS:
+                record.pop(field, None)
+        if old == new:
+            return
+    atomic_write_text(path, text)
 
 
 def _jsonable(value):

@@ -448,6 +448,20 @@ def test_unpack_cifar10(tmp_path):
         studylib.unpack_cifar10(shared, tmp_path / "other")
 
 
+def test_write_json_keeps_a_file_whose_results_did_not_change(tmp_path):
+    path = tmp_path / "result.json"
+    studylib.write_json(path, {"updated": "t1", "script_seconds": 5.0, "value": 1})
+    studylib.write_json(path, {"updated": "t2", "script_seconds": 0.1, "value": 1})
+    assert json.loads(path.read_text()) == {
+        "updated": "t1",
+        "script_seconds": 5.0,
+        "value": 1,
+    }
+    studylib.write_json(path, {"updated": "t3", "script_seconds": 0.2, "value": 2})
+    assert json.loads(path.read_text())["updated"] == "t3"
+    assert json.loads(path.read_text())["value"] == 2
+
+
 def test_replace_block():
     text = "a\n<!-- t:begin -->\nold\n<!-- t:end -->\nb\n"
     assert studylib.replace_block(text, "t", "new") == (
