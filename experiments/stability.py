@@ -159,6 +159,7 @@ def run_dataset(study, dataset, started):
                 "iou": "per image, then the mean over images; mean over the "
                 "model pairs i < j",
                 "num_images": len(images),
+                "models_per_method": study.size.variants,
                 "images": "the first test images of a fixed order (seed 0)",
                 "explained_class": "native maps: none (class-agnostic); "
                 "Grad-CAM: the true label",

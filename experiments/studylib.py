@@ -308,10 +308,16 @@ class Study:
                 "cifar_epochs",
                 "cifar_variant_epochs",
                 "seeds",
+                "variants",
                 "shapes_image_size",
             )
             if getattr(args, field, None) is not None
         }
+        if changes.get("variants", 2) < 2:
+            raise SystemExit(
+                f"--variants {changes['variants']}: stability compares pairs of "
+                "models, so it needs at least 2 models per method"
+            )
         return cls(
             size=dataclasses.replace(size, **changes),
             results=args.results,
@@ -390,6 +396,14 @@ def add_common_arguments(parser):
         type=int,
         metavar="N",
         help="seeds per head of the accuracy runs (default: 2; --tiny: 1)",
+    )
+    parser.add_argument(
+        "--variants",
+        type=int,
+        metavar="N",
+        help="models per method in the stability study (default: 5; --tiny: "
+        "2); fewer gives an interim result from the first N, which a later "
+        "run with the default recomputes",
     )
     parser.add_argument(
         "--shapes-image-size",

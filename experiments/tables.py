@@ -138,12 +138,24 @@ def stability_block(results, out, dataset):
         return pending(f"stability-{dataset}")
     paper = data.get("paper") or {}
     protocol = data["protocol"]
+    models = len(next(iter(data["stability"].values()))["models"])
+    planned = studylib.SIZES["full"].variants
     lines = [
         f"{protocol['num_images']} fixed test images; maps x255 binarised at "
         f"> {protocol['threshold']}; IoU per image, averaged over images, then "
-        "over the 10 model pairs. Area: the mean share of pixels above the "
-        "threshold (a map that marks everything overlaps everything).",
+        f"over the {models * (models - 1) // 2} model pairs. Area: the mean share "
+        "of pixels above the threshold (a map that marks everything overlaps "
+        "everything).",
         "",
+    ]
+    if data.get("size") == "full" and models < planned:
+        lines += [
+            f"_Interim: {models} of the {planned} models per method so far "
+            f"(`{data['command']}`); `python experiments/run_study.py` trains "
+            "the rest and recomputes this table._",
+            "",
+        ]
+    lines += [
         "| maps | models | mean IoU (ours) | paper | spread over pairs (std) | per-image IoU quartiles | area above threshold |",
         "|---|---|---|---|---|---|---|",
     ]

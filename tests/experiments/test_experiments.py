@@ -247,6 +247,40 @@ def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
         )
 
 
+def test_stability_on_more_or_fewer_models(shapes_study, tmp_path):
+    """--variants N: the stability of the first N models per method (an
+    interim result while the study trains the rest), recomputed when the
+    number changes; the tables say it is interim and count its pairs."""
+    import stability
+    import tables
+
+    results, runs = tmp_path / "results", tmp_path / "runs"
+    shutil.copytree(shapes_study["results"], results)
+    shutil.copytree(shapes_study["runs"], runs)
+    study = studylib.Study("tiny", results, runs, verbose=0)
+    three = studylib.variant_specs(study.size, "shapes", stability.HEADS, 3)
+    _fake_study(study, three)
+    argv = ["--dataset", "shapes", "--tiny", "--quiet", "--results", str(results)]
+    assert stability.main(argv + ["--runs", str(runs), "--variants", "3"]) == 0
+    data = _read({"results": results}, "stability_shapes.json")
+    assert data["protocol"]["models_per_method"] == 3
+    assert data["stability"]["lficam"]["models"] == [s.name for s in three if s.head == "lficam"]
+    matrix = np.asarray(data["stability"]["abn"]["matrix"])
+    assert matrix.shape == (3, 3)
+    # The mean over the 3 pairs i < j of the IoU matrix.
+    assert data["stability"]["abn"]["mean"] == pytest.approx(
+        matrix[np.triu_indices(3, k=1)].mean(), abs=1e-4  # Entries at 4 decimals.
+    )
+    text = tables.stability_block(results, tmp_path / "RESULTS.md", "shapes")
+    assert "over the 3 model pairs" in text and "_Interim" not in text  # Tiny.
+    data["size"] = "full"
+    (results / "stability_shapes.json").write_text(json.dumps(data))
+    text = tables.stability_block(results, tmp_path / "RESULTS.md", "shapes")
+    assert "_Interim: 3 of the 5 models per method so far" in text
+    with pytest.raises(SystemExit, match="at least 2 models per method"):
+        stability.main(argv + ["--runs", str(runs), "--variants", "1"])
+
+
 def test_frozen_code_writes_into_the_study_checkout(tmp_path):
     """study_bg.sh runs a frozen copy of the code for this checkout
     (LFICAM_STUDY_REPO): the defaults point into this checkout, and paths in
