@@ -21,12 +21,21 @@ of the repeats, and the ratios are taken between medians of the same run.
    `serving_default` (what TF Serving runs).
 3. Post-hoc methods beside LFI-CAM's own map: Grad-CAM, Grad-CAM++,
    Score-CAM, Faster Score-CAM (maps per second).
+4. `keras.applications` backbones at 224 (`--sections backbones`, issue 20):
+   for `resnet50`, `densenet121`, `mobilenetv2`, `efficientnetb0` and
+   `convnext_tiny`, the baseline head, LFI-CAM with the paper's K -> K FIN
+   (`fin_width=None`) and LFI-CAM with the package's default FIN (the
+   bottleneck of `lficam_tf.layers.scaled_fin_width`), each in a fresh
+   process, interleaved: training img/s (step-timed, batch 16), `predict`
+   img/s, parameters, peak memory of the training process and the size of
+   the exported SavedModel.
 
 Prints the tables and writes them as JSON (`--out`).
 
     python benchmarks/performance.py                     # everything, ~40 min on 2 cores
     python benchmarks/performance.py --sections train --repeats 3
     python benchmarks/performance.py --quick             # a smoke run of every section
+    python benchmarks/performance.py --sections backbones --repeats 2   # issue 20's table
 """
 
 import argparse
@@ -357,7 +366,77 @@ def posthoc_child(rounds, threads, batch):
     }
 
 
-CHILDREN = {"train": train_child, "infer": infer_child, "posthoc": posthoc_child}
+#: The `keras.applications` backbones of the backbone table (section 4).
+BACKBONES_224 = ("resnet50", "densenet121", "mobilenetv2", "efficientnetb0", "convnext_tiny")
+
+#: The heads of the backbone table: label -> (head, fin_width).
+BACKBONE_HEADS = {
+    "baseline": ("baseline", "auto"),
+    "LFI-CAM, paper FIN": ("lficam", None),
+    "LFI-CAM, default FIN": ("lficam", "auto"),
+}
+
+
+def _folder_mib(folder):
+    return sum(p.stat().st_size for p in __import__("pathlib").Path(folder).rglob("*") if p.is_file()) / 2**20
+
+
+def backbone_child(backbone, label, size, batch, steps, predict_batches, threads, export):
+    """One head on one `keras.applications` backbone: train, predict, export.
+
+    Training is step-timed as `train_child` (two warm-up steps first), on
+    random images with the package's `compile()` defaults; the peak memory
+    is read right after it. `predict` then runs `predict_batches` batches
+    (after one warm-up call). With `export`, the SavedModel of
+    `lficam_tf.export` is written to a temporary folder and its size read.
+    """
+    import resource
+
+    import lficam_tf
+    from lficam_tf.training import configure_threads
+    from lficam_tf.training.callbacks import Throughput
+
+    configure_threads(threads)
+    head, fin_width = BACKBONE_HEADS[label]
+    model = lficam_tf.build_model(
+        backbone, 10, head=head, input_shape=(size, size, 3), fin_width=fin_width
+    )
+    model.compile()
+    fin = getattr(model, "feature_importance", None)
+    images, labels = _random_data(size, batch * max(steps, predict_batches))
+    train_images, train_labels = images[: batch * steps], labels[: batch * steps]
+    model.fit(images[: 2 * batch], labels[: 2 * batch], batch_size=batch, verbose=0)
+    throughput = Throughput(batch)
+    model.fit(train_images, train_labels, batch_size=batch, epochs=1, verbose=0,
+              callbacks=[throughput])
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    predict_images = images[: batch * predict_batches]
+    model.predict(predict_images[:batch], batch_size=batch, verbose=0)
+    start = time.perf_counter()
+    model.predict(predict_images, batch_size=batch, verbose=0)
+    predict_speed = len(predict_images) / (time.perf_counter() - start)
+    result = {
+        "train_images_per_second": throughput.images_per_second,
+        "predict_images_per_second": predict_speed,
+        "parameters": int(model.count_params()),
+        "fin_parameters": int(fin.count_params()) if fin is not None else 0,
+        "fin_width": fin.width if fin is not None else None,
+        "peak_rss_mib": peak,
+        "multiply_adds": multiply_adds(model),
+    }
+    if export:
+        with tempfile.TemporaryDirectory() as folder:
+            lficam_tf.export(model, folder, version=1)
+            result["saved_model_mib"] = _folder_mib(folder)
+    return result
+
+
+CHILDREN = {
+    "train": train_child,
+    "infer": infer_child,
+    "posthoc": posthoc_child,
+    "backbones": backbone_child,
+}
 
 
 def _child(kind, *args):
@@ -462,6 +541,91 @@ def run_posthoc(args, report):
         print(f"{name:28s} {row['maps_per_second']:9.1f} {row['vs_lficam']:7.3f}x LFI-CAM")
 
 
+def run_backbones(args, report):
+    names = [b for b in BACKBONES_224 if any(p in b for p in args.backbones)]
+    runs = {(b, label): [] for b in names for label in BACKBONE_HEADS}
+    for repeat in range(args.repeats):
+        # Interleaved: every head of every backbone once per repeat.
+        for key in runs:
+            if repeat >= args.paper_repeats and BACKBONE_HEADS[key[1]][1] is None:
+                continue  # the paper's FIN: 0.1-0.4x, once is enough
+            runs[key].append(_child(
+                "backbones", *key, args.size_224, args.batch_224, max(2, args.steps_224),
+                args.batches, args.threads, repeat == 0 and not args.no_export,
+            ))
+    rows = {}
+    for (backbone, label), results in runs.items():
+        train = [r["train_images_per_second"] for r in results]
+        predict = [r["predict_images_per_second"] for r in results]
+        first = results[0]
+        rows[f"{backbone} | {label}"] = row = {
+            "backbone": backbone,
+            "head": label,
+            "train_images_per_second": statistics.median(train),
+            "train_runs": train,
+            "predict_images_per_second": statistics.median(predict),
+            "predict_runs": predict,
+            "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in results),
+            **{k: first[k] for k in ("parameters", "fin_parameters", "fin_width",
+                                      "multiply_adds")},
+            "saved_model_mib": first.get("saved_model_mib"),
+        }
+        base = rows.get(f"{backbone} | baseline")
+        if base is not None and base is not row:
+            for key in ("train_images_per_second", "predict_images_per_second",
+                        "parameters", "peak_rss_mib", "saved_model_mib"):
+                if row.get(key) and base.get(key):
+                    row[f"{key}_vs_baseline"] = row[key] / base[key]
+    report["backbones"] = rows
+    print(f"\nkeras.applications backbones at {args.size_224}x{args.size_224}, batch "
+          f"{args.batch_224}, median of {args.repeats} interleaved runs; ratios to the "
+          "baseline head of the same run")
+    print(f"{'backbone / head':38s} {'FIN W':>6s} {'train/s':>8s} {'(vs)':>6s} "
+          f"{'pred/s':>8s} {'(vs)':>6s} {'params':>8s} {'(vs)':>6s} {'FIN MACs':>9s} "
+          f"{'peak MiB':>9s} {'(vs)':>6s} {'SM MiB':>7s}")
+    for name, row in rows.items():
+        def ratio(key):
+            value = row.get(f"{key}_vs_baseline")
+            return f"{value:5.2f}x" if value else ""
+        macs = row["multiply_adds"]
+        share = f"{macs['fin'] / macs['backbone']:+8.1%}" if macs["fin"] else ""
+        width = "" if row["head"] == "baseline" else str(row["fin_width"] or "K")
+        saved = f"{row['saved_model_mib']:7.0f}" if row.get("saved_model_mib") else ""
+        print(f"{name:38s} {width:>6s} {row['train_images_per_second']:8.2f} "
+              f"{ratio('train_images_per_second'):>6s} {row['predict_images_per_second']:8.2f} "
+              f"{ratio('predict_images_per_second'):>6s} {row['parameters'] / 1e6:7.2f}M "
+              f"{ratio('parameters'):>6s} {share:>9s} {row['peak_rss_mib']:9.0f} "
+              f"{ratio('peak_rss_mib'):>6s} {saved:>7s}")
+
+
+def backbones_markdown(rows):
+    """The backbone table (`report["backbones"]`) as Markdown, for docs/PERFORMANCE.md."""
+    lines = [
+        "| backbone | head | FIN width | train img/s | vs baseline | predict img/s "
+        "| vs baseline | parameters | vs baseline | FIN multiply-adds / backbone's "
+        "| peak memory (training) | SavedModel |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows.values():
+        def ratio(key):
+            value = row.get(f"{key}_vs_baseline")
+            return f"{value:.2f}x" if value else ""
+        macs = row["multiply_adds"]
+        baseline = row["head"] == "baseline"
+        width = "" if baseline else str(row["fin_width"] or "K")
+        share = "" if baseline else f"{macs['fin'] / macs['backbone']:.1%}"
+        saved = row.get("saved_model_mib")
+        saved = "" if saved is None else f"{saved:.0f} MiB"
+        lines.append(
+            f"| `{row['backbone']}` | {row['head']} | {width} "
+            f"| {row['train_images_per_second']:.2f} | {ratio('train_images_per_second')} "
+            f"| {row['predict_images_per_second']:.2f} | {ratio('predict_images_per_second')} "
+            f"| {row['parameters'] / 1e6:.2f} M | {ratio('parameters')} | {share} "
+            f"| {row['peak_rss_mib']:.0f} MiB {ratio('peak_rss_mib')} | {saved} |"
+        )
+    return "\n".join(lines)
+
+
 def machine():
     import tensorflow as tf
 
@@ -483,12 +647,19 @@ def machine():
     }
 
 
-SECTIONS = {"train": run_train, "infer": run_infer, "posthoc": run_posthoc}
+SECTIONS = {
+    "train": run_train,
+    "infer": run_infer,
+    "posthoc": run_posthoc,
+    "backbones": run_backbones,
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", default=list(SECTIONS), choices=list(SECTIONS))
+    parser.add_argument("--sections", nargs="+", default=["train", "infer", "posthoc"],
+                        choices=list(SECTIONS),
+                        help="default: train infer posthoc; 'backbones' is issue 20's table")
     parser.add_argument("--train", nargs="+", default=["cifar_resnet20", "ResNet-20", "110", "resnet50"],
                         help="substrings of the training configurations to run (default: all)")
     parser.add_argument("--infer", nargs="+", default=["cifar_resnet20", "resnet50"],
@@ -500,6 +671,13 @@ def main(argv=None):
                         help="train the 224x224 configurations (resnet50) at this size instead: "
                              "the FIN's share of the multiply-adds does not depend on it "
                              "(both scale with the feature maps' area), its cost does")
+    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES_224),
+                        help="substrings of the backbones of --sections backbones")
+    parser.add_argument("--batch-224", type=int, default=16, help="batch of --sections backbones")
+    parser.add_argument("--paper-repeats", type=int, default=1,
+                        help="--sections backbones: runs of the paper's FIN (minutes a step on CPUs)")
+    parser.add_argument("--no-export", action="store_true",
+                        help="--sections backbones without the SavedModel sizes")
     parser.add_argument("--rounds", type=int, default=7, help="inference rounds")
     parser.add_argument("--batches", type=int, default=8, help="inference: batches per round")
     parser.add_argument("--posthoc-batch", type=int, default=32)
@@ -508,7 +686,13 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "performance.json"))
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-args", help=argparse.SUPPRESS)
+    parser.add_argument("--markdown", metavar="JSON",
+                        help="print the backbone table of a results file as Markdown and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        with open(args.markdown) as f:
+            print(backbones_markdown(json.load(f)["backbones"]))
+        return
     if args.child:
         print(json.dumps(CHILDREN[args.child](*json.loads(args.child_args))))
         return

@@ -174,8 +174,11 @@ def check_mixing(value, name):
 
 
 #: The Feature Importance Network's options in `build_model` and
-#: `TrainConfig`, with their defaults (the paper's FIN).
-FIN_DEFAULTS = {"fin_depth": 4, "fin_relu": "paired", "fin_width": None}
+#: `TrainConfig`, with their defaults. `fin_width="auto"` is the backbone's
+#: own default width: the paper's K -> K on the CIFAR backbones, the
+#: bottleneck of `lficam_tf.layers.scaled_fin_width` on wide ones
+#: (`BackboneSpec.fin_width`).
+FIN_DEFAULTS = {"fin_depth": 4, "fin_relu": "paired", "fin_width": "auto"}
 
 
 def check_choice(value, name, choices):
@@ -187,7 +190,7 @@ def check_choice(value, name, choices):
     return value
 
 
-def check_fin(depth, relu, width, prefix=""):
+def check_fin(depth, relu, width, prefix="", bottleneck=True, auto=False):
     """The Feature Importance Network's `depth`, `relu` and `width`.
 
     `FeatureImportanceNetwork` checks its arguments here, `build_model` and
@@ -197,12 +200,32 @@ def check_fin(depth, relu, width, prefix=""):
     Args:
         depth: int >= 1. Conv-BN units.
         relu: one of `lficam_tf.choices.RELU_PLACEMENTS`.
-        width: int >= 1, or None (the paper's K -> K width).
+        width: int >= 1, or None (the paper's K -> K width); `"auto"` too
+            where `auto` is true.
         prefix: str. Prepended to the names in the messages.
+        bottleneck: bool. Whether an int `width` makes a bottleneck FIN,
+            whose 1x1 convolutions in and out need `depth >= 2`.
+        auto: bool. Whether `width="auto"` (the backbone's default) is
+            accepted.
     """
     check_int(depth, f"{prefix}depth", minimum=1)
     check_choice(relu, f"{prefix}relu", RELU_PLACEMENTS)
+    if auto and width == "auto":
+        return
+    if isinstance(width, str):
+        allowed = " or 'auto' (the backbone's default)" if auto else ""
+        raise ValueError(
+            f"`{prefix}width` must be an int >= 1 or None (the paper's K -> K "
+            f"FIN){allowed}. Received: {prefix}width={width!r}"
+        )
     check_int(width, f"{prefix}width", minimum=1, optional=True)
+    if width is not None and bottleneck and depth < 2:
+        raise ValueError(
+            f"A narrow FIN (`{prefix}width`={width}) is a 1x1 convolution in and "
+            f"one out, so it needs `{prefix}depth` >= 2. Received: "
+            f"{prefix}depth={depth}. Raise {prefix}depth, or pass "
+            f"{prefix}width=None for the paper's K -> K FIN."
+        )
 
 
 def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lficam'"):
@@ -214,7 +237,8 @@ def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lfic
 
     Args:
         head: one of `lficam_tf.choices.HEADS`.
-        fin_depth, fin_relu, fin_width: the options (see `check_fin`).
+        fin_depth, fin_relu, fin_width: the options (see `check_fin`;
+            `fin_width` may be `"auto"`).
         fix: str. How the caller's user selects the LFI-CAM head, for the
             message (`TrainConfig`: "use --head lficam").
 
@@ -222,7 +246,7 @@ def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lfic
         TypeError, ValueError: as `check_fin`; a ValueError for a
             non-default option with `head != "lficam"`.
     """
-    check_fin(fin_depth, fin_relu, fin_width, prefix="fin_")
+    check_fin(fin_depth, fin_relu, fin_width, prefix="fin_", auto=True)
     given = {"fin_depth": fin_depth, "fin_relu": fin_relu, "fin_width": fin_width}
     if head != "lficam" and given != FIN_DEFAULTS:
         raise ValueError(

@@ -78,11 +78,19 @@ def batch_norm_inference(x, gamma, beta, mean, var, eps=1e-5):
     return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
 
+def conv_same(x, kernel):
+    """A 3x3 (`conv3x3_same`) or 1x1 (a product over the channels) convolution."""
+    if kernel.shape[:2] == (1, 1):
+        return x @ kernel[0, 0]
+    return conv3x3_same(x, kernel)
+
+
 def fin(F, images, kernels, bns, relu="paired"):
-    """FIN in inference mode. bns: list of (gamma, beta, moving_mean, moving_var)."""
+    """FIN in inference mode. bns: list of (gamma, beta, moving_mean, moving_var).
+    Kernels are 3x3 (the paper's FIN) or 1x1 (a bottleneck's first and last)."""
     x = normalize_feature_maps(F) * grey_at(images, F.shape[1], F.shape[2])
     for index, (kernel, bn) in enumerate(zip(kernels, bns)):
-        x = batch_norm_inference(conv3x3_same(x, kernel), *bn)
+        x = batch_norm_inference(conv_same(x, kernel), *bn)
         if relu == "every" or index % 2 == 1:
             x = np.maximum(x, 0)
     pooled = x.mean(axis=(1, 2))

@@ -29,6 +29,7 @@ import keras
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.registry import BackboneSpec, register_backbone
 from lficam_tf.backbones.resnet import check_stem_stride
+from lficam_tf.layers.feature_importance_network import scaled_fin_width
 
 # name: (constructor, feature layer or None for the output, channels, stride,
 #        preprocessing preset or None where the Keras model normalises itself)
@@ -185,5 +186,6 @@ for _name, (_constructor, _layer, _channels, _stride, _pre) in _APPLICATIONS.ite
             family="applications",
             options=("stem_stride",) if _name in _STEM_STRIDE else (),
             description=_description,
+            fin_width=scaled_fin_width(_channels),
         )
     )

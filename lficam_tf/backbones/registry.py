@@ -43,6 +43,12 @@ class BackboneSpec:
             original network (DenseNet's final BN and ReLU), which the
             LFI-CAM head applies to F' = (1 + A) F and the baseline to F,
             before pooling; `None` where F goes straight to the pooling.
+        fin_width: the Feature Importance Network's width that
+            `build_model(..., fin_width="auto")` (the default) gives this
+            backbone: None for the paper's K -> K FIN (the CIFAR backbones,
+            as the authors trained them), an int for the bottleneck FIN of
+            `lficam_tf.layers.scaled_fin_width` on wide backbones, whose K -> K
+            FIN would cost more than the network it explains.
     """
 
     name: str
@@ -57,6 +63,7 @@ class BackboneSpec:
     options: tuple = ()
     description: str = ""
     post_attention: Optional[Callable] = None
+    fin_width: Optional[int] = None
 
 
 _REGISTRY = {}

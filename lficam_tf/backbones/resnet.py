@@ -13,6 +13,7 @@ import keras
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.registry import BackboneSpec, register_backbone
 from lficam_tf.backbones.resnet_blocks import conv_bn, staged_backbone
+from lficam_tf.layers.feature_importance_network import scaled_fin_width
 
 _BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
@@ -82,5 +83,6 @@ for _depth, _blocks in _BLOCKS.items():
                 f"ImageNet-style ResNet-{_depth}; stem_stride=2 (7x7 maps at 224) "
                 "or 1 (14x14)"
             ),
+            fin_width=scaled_fin_width(512),
         )
     )

@@ -12,6 +12,7 @@ from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
 from lficam_tf import checks
 from lficam_tf.checks import MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
+from lficam_tf.layers.feature_importance_network import scaled_fin_width
 from lficam_tf.models.abn_classifier import ABNClassifier
 from lficam_tf.models.baseline_classifier import BaselineClassifier
 from lficam_tf.models.lficam_classifier import LFICAMClassifier
@@ -70,7 +71,7 @@ def build_model(
     preprocessing="auto",
     fin_depth=4,
     fin_relu="paired",
-    fin_width=None,
+    fin_width="auto",
     stem_stride=None,
     name=None,
 ):
@@ -105,9 +106,17 @@ def build_model(
         fin_depth: int. FIN's conv-BN units. Defaults to `4`.
         fin_relu: str. `"paired"` (the authors' CIFAR code) or `"every"`.
             Defaults to `"paired"`.
-        fin_width: int or None. FIN's hidden width (None: K, the paper's).
-            The `fin_*` options apply to `head="lficam"` only: another head
-            with a non-default one raises a `ValueError`.
+        fin_width: `"auto"`, int or None. FIN's width. `"auto"` is the
+            backbone's default (`BackboneSpec.fin_width`): the paper's
+            K -> K FIN on the CIFAR backbones, a bottleneck FIN of width
+            `lficam_tf.layers.scaled_fin_width(K)` (K / 16, at least 64) on
+            backbones with more than 256 feature channels (ResNet-50:
+            0.82 M FIN weights instead of 151 M), the same rule on a user's
+            model. An int W gives that bottleneck (1x1 K -> W, 3x3 W -> W,
+            1x1 W -> K); None gives the paper's K -> K FIN on any backbone.
+            Defaults to `"auto"`. The `fin_*` options apply to
+            `head="lficam"` only: another head with a non-default one raises
+            a `ValueError`.
         stem_stride: int or None. The ImageNet-style ResNets only
             (`resnet18/34`, `resnet50/101/152`, `resnet50v2/101v2`): 2 (7x7
             maps at 224) or 1 (14x14, the authors' last commit; ImageNet
@@ -155,6 +164,7 @@ def build_model(
     if isinstance(backbone, keras.Model):
         parts = _user_backbone(backbone, feature_layer, input_shape, weights, head)
         default_preprocessing = None
+        default_fin_width = scaled_fin_width(parts.output.shape[-1])
     else:
         spec = get_backbone_spec(backbone)
         if feature_layer is not None:
@@ -165,6 +175,7 @@ def build_model(
             )
         parts = _registered_backbone(spec, input_shape, weights, head, stem_stride)
         default_preprocessing = spec.preprocessing
+        default_fin_width = spec.fin_width
         if spec.post_attention is not None and head != "abn":
             # ABN's perception stage holds these layers already.
             post_attention = spec.post_attention(parts.output.shape[1:])
@@ -186,7 +197,7 @@ def build_model(
         preprocessor,
         fin_depth=fin_depth,
         fin_relu=fin_relu,
-        fin_width=fin_width,
+        fin_width=default_fin_width if fin_width == "auto" else fin_width,
         post_attention=post_attention,
         **kwargs,
     )

@@ -33,7 +33,13 @@ class LFICAMClassifier(ImageClassifier):
             backbone expects. Defaults to `None`.
         fin_depth: int. FIN's conv-BN units. Defaults to `4`.
         fin_relu: str. `"paired"` or `"every"`. Defaults to `"paired"`.
-        fin_width: int or None. FIN's hidden width; `None` is K. Defaults to `None`.
+        fin_width: int or None. FIN's bottleneck width; `None` is the
+            paper's K -> K FIN. Defaults to `None` (`build_model` chooses
+            the backbone's default).
+        fin_bottleneck: bool. With `fin_width`, whether FIN's first and last
+            convolutions are 1x1 (`FeatureImportanceNetwork`'s
+            `bottleneck`). Models saved by lficam_tf 0.2 load with `False`.
+            Defaults to `True`.
         post_attention: `keras.Model` or None. The backbone's layers after F,
             applied to (1 + A) * F before the pooling; it keeps the shape.
             Defaults to `None`.
@@ -69,6 +75,7 @@ class LFICAMClassifier(ImageClassifier):
         fin_relu="paired",
         fin_width=None,
         post_attention=None,
+        fin_bottleneck=True,
         **kwargs,
     ):
         # === Layers ===
@@ -76,7 +83,11 @@ class LFICAMClassifier(ImageClassifier):
         self.preprocessor = preprocessor
         self.post_attention = post_attention
         self.feature_importance = FeatureImportanceNetwork(
-            depth=fin_depth, relu=fin_relu, width=fin_width, name="feature_importance"
+            depth=fin_depth,
+            relu=fin_relu,
+            width=fin_width,
+            bottleneck=fin_bottleneck,
+            name="feature_importance",
         )
         self.attention_map = LFIAttentionMap(name="attention_map")
         self.residual_attention = ResidualAttention(name="residual_attention")
@@ -105,6 +116,7 @@ class LFICAMClassifier(ImageClassifier):
         self.fin_depth = fin_depth
         self.fin_relu = fin_relu
         self.fin_width = fin_width
+        self.fin_bottleneck = fin_bottleneck
 
     def get_config(self):
         return {
@@ -113,10 +125,13 @@ class LFICAMClassifier(ImageClassifier):
             "fin_depth": self.fin_depth,
             "fin_relu": self.fin_relu,
             "fin_width": self.fin_width,
+            "fin_bottleneck": self.fin_bottleneck,
             "name": self.name,
             "trainable": self.trainable,
         }
 
     @classmethod
     def from_config(cls, config):
+        # lficam_tf 0.2 wrote no `fin_bottleneck`: its narrow FIN was 3x3.
+        config = {"fin_bottleneck": False, **config}
         return cls(**deserialize_parts(config, _PARTS))

@@ -72,11 +72,17 @@ def _converter(field):
     inner = annotation
     if _optional(annotation):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        inner = args[0] if len(args) == 1 else str
+        # `int | str | None` (fin_width: 4, 'auto' or none): an int if it is one.
+        inner = args[0] if len(args) == 1 else (int, str) if int in args else str
 
     def convert(text):
         if _optional(annotation) and text.lower() == "none":
             return None
+        if inner == (int, str):
+            try:
+                return int(text)
+            except ValueError:
+                return text
         if inner in base:
             try:
                 return base[inner](text)

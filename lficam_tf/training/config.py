@@ -127,10 +127,13 @@ class TrainConfig:
         "code) or 'every' (after each BN, their last ImageNet commit); head "
         "'lficam' only",
     )
-    fin_width: int | None = _field(
-        None,
-        "FIN hidden width (default: the feature channels, the paper's); head "
-        "'lficam' only",
+    fin_width: int | str | None = _field(
+        "auto",
+        "FIN width: 'auto' (the backbone's default: the paper's K -> K FIN on "
+        "the CIFAR backbones, a bottleneck of width K/16, at least 64, on "
+        "backbones with more than 256 channels), an int (that bottleneck "
+        "width) or 'none' (the paper's K -> K on any backbone); head 'lficam' "
+        "only",
     )
     stem_stride: int | None = _field(
         None,

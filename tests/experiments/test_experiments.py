@@ -69,6 +69,7 @@ def _fake_finished_run(study, spec, index):
         10 if spec.dataset == "cifar10" else 6,
         input_shape=(*config.image_size, 3),
         head=spec.head,
+        fin_width=config.fin_width,
     )
     model.save(path / "model.keras")
     (path / "config.json").write_text(config.to_json())
@@ -503,3 +504,71 @@ def test_replace_block():
     )
     with pytest.raises(ValueError, match="<!-- u:begin -->"):
         studylib.replace_block(text, "u", "x")
+
+
+def test_fin_width_comparisons_on_shapes(shapes_study):
+    """fin_width.py: paper FIN vs narrow FIN, two seeds each; every number
+    checked against numpy on the same models' maps and predictions."""
+    import fin_width
+    import keras
+
+    from lficam_tf.explain import explain
+
+    study = shapes_study["study"]
+    chosen = [c for c in fin_width.COMPARISONS if c.dataset == "shapes"]
+    specs = [s for c in chosen for arm in c.specs(study.size).values() for s in arm]
+    names = {s.name for s in specs}
+    # Names say the backbone and width where they differ from the recipe's.
+    assert {"lficam-s0-e1-i32", "lficam-s1-e1-i32-w16", "lficam-s0-e1-i64-mobilenetv2-wfull",
+            "lficam-s1-e1-i64-mobilenetv2-w80"} <= names
+    _fake_study(study, specs)
+    assert fin_width.main(["--only", "shapes", *shapes_study["common"]]) == 0
+    data = _read(shapes_study, "fin_width.json")
+    assert sorted(data["comparisons"]) == ["shapes_mobilenetv2", "shapes_resnet20"]
+    comp = data["comparisons"]["shapes_mobilenetv2"]
+    assert comp["arms"]["full"]["fin_width"] is None
+    assert comp["arms"]["narrow"]["fin_width"] == 80
+    images, labels, masks, _ = studylib.test_images(
+        study, "shapes", comp["image_size"], study.size.stability_images
+    )
+    arm_maps = {}
+    for arm, arm_specs in chosen[1].specs(study.size).items():
+        arm_maps[arm] = []
+        for spec, run in zip(arm_specs, comp["arms"][arm]["runs"]):
+            model = studylib.load_run_model(study, spec)
+            maps = np.asarray(explain(model, images).maps, np.float64)
+            arm_maps[arm].append(maps)
+            # Energy pointing game: the map's share inside the object mask.
+            total = maps.sum(axis=(1, 2))
+            energy = np.where(total > 0, (maps * masks).sum(axis=(1, 2)) / np.maximum(total, 1e-30), 0)
+            np.testing.assert_allclose(run["energy_pointing_game"], energy.mean(), rtol=1e-4)
+            # Average Drop: mean of max(0, Y - O) / Y for the predicted class,
+            # O on the image times its map.
+            n = comp["average_drop_images"]
+            full = keras.ops.softmax(model(images[:n])["logits"]).numpy()
+            masked = keras.ops.softmax(
+                model(images[:n] * maps[:n, :, :, None].astype("float32"))["logits"]
+            ).numpy()
+            target = full.argmax(axis=1)
+            y, o = full[np.arange(n), target], masked[np.arange(n), target]
+            np.testing.assert_allclose(
+                run["average_drop"], 100 * np.mean(np.maximum(0, y - o) / y), rtol=1e-3, atol=1e-4
+            )
+        a, b = (255 * m > fin_width.THRESHOLD for m in arm_maps[arm])
+        union = (a | b).sum(axis=(1, 2))
+        iou = np.where(union > 0, (a & b).sum(axis=(1, 2)) / np.maximum(union, 1), 1.0)
+        np.testing.assert_allclose(comp["arms"][arm]["stability_iou"], iou.mean(), rtol=1e-5)
+    diff = comp["narrow_minus_full"]["stability_iou"]
+    arms = comp["arms"]
+    assert diff == pytest.approx(arms["narrow"]["stability_iou"] - arms["full"]["stability_iou"])
+    assert (shapes_study["results"] / "figures" / "fin_width_shapes_mobilenetv2.png").is_file()
+
+    import tables
+
+    out = shapes_study["results"].parent / "RESULTS_fin.md"
+    out.write_text("<!-- fin-width:begin -->\n<!-- fin-width:end -->\n")
+    block = tables.fin_width_block(shapes_study["results"], out)
+    assert "bottleneck, width 80" in block and "paper (K -> K)" in block
+    assert block.count("narrow − paper") == 2
+    with pytest.raises(SystemExit):
+        fin_width.main(["--only", "nothing", *shapes_study["common"]])

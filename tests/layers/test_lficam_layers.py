@@ -152,11 +152,11 @@ def test_fin_auto_implementation_by_kernel_width():
     from lficam_tf.layers.feature_importance_network import MATMUL_MIN_KERNEL
 
     images = np.zeros((1, 8, 8, 3), np.float32)
-    fin = FeatureImportanceNetwork(depth=2, width=1024)
+    fin = FeatureImportanceNetwork(depth=2)
     fin.build((1, 2, 2, 1024), images.shape)
     # Both kernels are 1024 x 1024: at the threshold.
     assert [fin._as_matmul(c) for c in fin.convs] == [True, True]
-    narrow = FeatureImportanceNetwork(depth=2, width=512)
+    narrow = FeatureImportanceNetwork(depth=2)
     narrow.build((1, 2, 2, 512), images.shape)
     assert [narrow._as_matmul(c) for c in narrow.convs] == [False, False]
     assert 512 * 512 < MATMUL_MIN_KERNEL <= 1024 * 1024
@@ -189,6 +189,11 @@ def test_fin_parameter_count_and_width_option():
     weights = narrow(F, images)
     assert weights.shape == (1, 16)
     kernel_shapes = [tuple(c.kernel.shape) for c in narrow.convs]
+    # The bottleneck: 1x1 in, 3x3 in between, 1x1 out.
+    assert kernel_shapes == [(1, 1, 16, 4), (3, 3, 4, 4), (1, 1, 4, 16)]
+    legacy = FeatureImportanceNetwork(depth=3, width=4, bottleneck=False)
+    legacy(F, images)
+    kernel_shapes = [tuple(c.kernel.shape) for c in legacy.convs]
     assert kernel_shapes == [(3, 3, 16, 4), (3, 3, 4, 4), (3, 3, 4, 16)]
 
 
@@ -200,6 +205,8 @@ def test_fin_parameter_count_and_width_option():
         ({"relu": "all"}, ValueError, r"`relu` must be one of \('paired', 'every'\)"),
         ({"width": 0}, ValueError, "`width` must be at least 1. Received: width=0"),
         ({"width": 2.0}, TypeError, "`width` must be an int or None"),
+        ({"width": "auto"}, ValueError, r"`width` must be an int >= 1 or None \(the paper's K -> K FIN\)\. Received: width='auto'"),
+        ({"width": 8, "depth": 1}, ValueError, r"A narrow FIN \(`width`=8\) is a 1x1 convolution in and one out, so it needs `depth` >= 2"),
         ({"implementation": "gemm"}, ValueError, r"`implementation` must be one of \('auto', 'conv', 'matmul'\)"),
     ],
 )

@@ -44,7 +44,7 @@ def test_print_config_applies_flags_over_the_preset(capsys):
                 "--devices",
                 "/gpu:0,/gpu:1",
                 "--fin-width",
-                "none",
+                "auto",
                 "--image-size",
                 "40x32",
             ]
@@ -58,7 +58,7 @@ def test_print_config_applies_flags_over_the_preset(capsys):
         40,
         32,
     ]
-    assert config["backbone"] == "cifar_resnet110" and config["fin_width"] is None
+    assert config["backbone"] == "cifar_resnet110" and config["fin_width"] == "auto"
 
 
 def test_list_presets(capsys):
