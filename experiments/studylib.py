@@ -209,21 +209,29 @@ VARIANTS = {
 
 @dataclasses.dataclass(frozen=True)
 class RunSpec:
-    """One model of the study: dataset, head, recipe variant, epochs and
-    input size (None: the dataset's own, 32 for CIFAR-10, 64 for shapes)."""
+    """One model of the study: dataset, head, recipe variant, epochs, input
+    size (None: the dataset's own, 32 for CIFAR-10, 64 for shapes), backbone
+    (None: the base recipe's) and FIN width (`build_model`'s `fin_width`:
+    "auto", None for the paper's K -> K, or an int)."""
 
     dataset: str
     head: str
     variant: Variant
     epochs: int
     image_size: int | None = None
+    backbone: str | None = None
+    fin_width: int | str | None = "auto"
 
     @property
     def name(self):
         """The run's folder and result name, e.g. `lficam-lr0.05-s2-e15`
-        (`-i32` added for an input size other than the dataset's own)."""
+        (`-i32` added for an input size other than the dataset's own, then
+        `-<backbone>` for another backbone than the recipe's and `-w16` /
+        `-wfull` for a FIN width other than the backbone's default)."""
         size = "" if self.image_size is None else f"-i{self.image_size}"
-        return f"{self.head}-{self.variant.name}-e{self.epochs}{size}"
+        backbone = "" if self.backbone is None else f"-{self.backbone}"
+        width = {"auto": "", None: "-wfull"}.get(self.fin_width, f"-w{self.fin_width}")
+        return f"{self.head}-{self.variant.name}-e{self.epochs}{size}{backbone}{width}"
 
     def config(self, study):
         """The run's `TrainConfig` (resolved preset + overrides)."""
@@ -247,6 +255,10 @@ class RunSpec:
         recipe.update(
             self.variant.overrides(), epochs=self.epochs, image_size=self.image_size
         )
+        if self.backbone is not None:
+            recipe["backbone"] = self.backbone
+        if self.fin_width != "auto":
+            recipe["fin_width"] = self.fin_width
         return make_config(
             preset,
             head=self.head,
@@ -523,9 +535,10 @@ def run_record(spec, run):
         "test_size": metrics["test_size"],
         "image_size": metrics["image_size"],
         "recipe": {
-            key: config[key]
+            key: config.get(key)
             for key in (
                 "backbone",
+                "fin_width",
                 "head",
                 "optimizer",
                 "learning_rate",

@@ -25,6 +25,7 @@ STEPS = {
     "faithfulness-cifar10": "python experiments/faithfulness.py --dataset cifar10",
     "faithfulness-shapes": "python experiments/faithfulness.py --dataset shapes",
     "shipped": "python experiments/ship_checkpoints.py",
+    "fin-width": "python experiments/fin_width.py",
 }
 DIRECTIONS = {
     "average_drop": "↓",
@@ -299,6 +300,55 @@ def wall_time_block(results, out):
     return "\n".join(lines)
 
 
+def fin_width_block(results, out):
+    data = studylib.read_json(results / "fin_width.json")
+    if data is None:
+        return pending("fin-width")
+    lines = [
+        "Two seeds per FIN, the same recipe otherwise (the study's base recipe of "
+        "each dataset). Accuracy: the whole test split; energy pointing game and "
+        "the stability IoU between the two seeds' maps: the fixed stability "
+        "images; Average Drop: the first evaluation images. Mean over the two "
+        "seeds (± sample standard deviation).",
+        "",
+        "| comparison | FIN | FIN parameters | test accuracy % | energy pointing game ↑ "
+        "| stability IoU (2 seeds) ↑ | Average Drop % ↓ | training images/s |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    figures, differences = [], []
+    for comp in data["comparisons"].values():
+        for arm in ("full", "narrow"):
+            row = comp["arms"][arm]
+            width = row["fin_width"]
+            label = "paper (K -> K)" if width is None else f"bottleneck, width {width}"
+            epg = (
+                f"{_num(row['energy_pointing_game'])} ± {_num(row['energy_pointing_game_std'])}"
+                if row.get("energy_pointing_game") is not None
+                else "n/a (no masks)"
+            )
+            speed = sum(r["train_images_per_second"] or 0 for r in row["runs"]) / len(row["runs"])
+            lines.append(
+                f"| {comp['backbone']} on {comp['dataset']} @{comp['image_size'][0]} "
+                f"| {label} | {row['fin_parameters']:,} "
+                f"| {_pct(row['test_accuracy'], row['test_accuracy_std'])} | {epg} "
+                f"| {_num(row['stability_iou'])} "
+                f"| {_num(row['average_drop'], 2)} ± {_num(row['average_drop_std'], 2)} "
+                f"| {speed:.0f} |"
+            )
+        diff = comp["narrow_minus_full"]
+        parts = [f"accuracy {100 * diff['test_accuracy']:+.2f} points"]
+        if "energy_pointing_game" in diff:
+            parts.append(f"pointing {diff['energy_pointing_game']:+.3f}")
+        parts += [
+            f"stability {diff['stability_iou']:+.3f}",
+            f"Average Drop {diff['average_drop']:+.2f} points",
+        ]
+        differences.append(f"- {comp['title']}: narrow − paper: {'; '.join(parts)}.")
+        figures.append(_figure(studylib.REPO / comp["figure"], out, comp["title"]))
+    lines += [""] + differences + [""] + figures
+    return "\n".join(lines) + _size_note(data)
+
+
 def blocks(results, out):
     """`{marker name: markdown}` of every table."""
     return {
@@ -327,6 +377,7 @@ def blocks(results, out):
             ("average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"),
         ),
         "shipped": shipped_block(results, out),
+        "fin-width": fin_width_block(results, out),
         "runs": wall_time_block(results, out),
     }
 
