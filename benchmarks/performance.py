@@ -28,7 +28,9 @@ of the repeats, and the ratios are taken between medians of the same run.
    bottleneck of `lficam_tf.layers.scaled_fin_width`), each in a fresh
    process, interleaved: training img/s (step-timed, batch 16), `predict`
    img/s, parameters, peak memory of the training process and the size of
-   the exported SavedModel.
+   the exported SavedModel. `--sections backbones-predict` measures
+   `predict` again with every head of a backbone in one process, interleaved
+   round by round: one timing per process swings by 30 % here.
 
 Prints the tables and writes them as JSON (`--out`).
 
@@ -160,8 +162,11 @@ def multiply_adds(model):
 
     Counted from the layers' shapes, not measured: out_h * out_w * k_h *
     k_w * c_in * c_out / groups for every convolution of the backbone (the
-    whole model for the plain references), and depth * 9 * K * K * h * w
-    for the Feature Importance Network on h x w x K feature maps.
+    whole model for the plain references), out_h * out_w * k_h * k_w * c_in
+    * multiplier for depthwise ones, out_h * out_w * in * out for a dense
+    layer on feature maps (ConvNeXt's pointwise layers), and the kernels'
+    sizes times h * w for the Feature Importance Network on h x w x K
+    feature maps.
     """
     import keras
 
@@ -170,10 +175,13 @@ def multiply_adds(model):
         for layer in functional.layers:
             if isinstance(layer, keras.Model):
                 total += conv_macs(layer)
-            elif isinstance(layer, keras.layers.Conv2D):
-                kh, kw, cin, cout = layer.kernel.shape
+            elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)):
+                # Conv2D kernels hold c_in / groups; depthwise ones c_in x multiplier.
                 _, oh, ow, _ = layer.output.shape
-                total += oh * ow * kh * kw * cin * cout
+                total += oh * ow * int(keras.ops.size(layer.kernel))
+            elif isinstance(layer, keras.layers.Dense) and len(layer.output.shape) == 4:
+                _, oh, ow, _ = layer.output.shape
+                total += oh * ow * int(keras.ops.size(layer.kernel))
         return total
 
     backbone = getattr(model, "backbone", model)
@@ -431,7 +439,57 @@ def backbone_child(backbone, label, size, batch, steps, predict_batches, threads
     return result
 
 
+def backbones_predict_child(backbone, size, batch, rounds, batches, threads):
+    """`predict` img/s of every head of `BACKBONE_HEADS` on one backbone,
+    in one process, interleaved round by round (the order rotates), so that
+    the ratios do not carry the drift between processes: the median of
+    `rounds` rounds of `batches` batches each, after one warm-up call."""
+    import lficam_tf
+    from lficam_tf.training import configure_threads
+
+    configure_threads(threads)
+    models = {
+        label: lficam_tf.build_model(
+            backbone, 10, head=head, input_shape=(size, size, 3), fin_width=fin_width
+        )
+        for label, (head, fin_width) in BACKBONE_HEADS.items()
+    }
+    images, _ = _random_data(size, batch * batches)
+    for model in models.values():
+        model.predict(images[:batch], batch_size=batch, verbose=0)
+    times = {label: [] for label in models}
+    labels = list(models)
+    for round_ in range(rounds):
+        shift = round_ % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            start = time.perf_counter()
+            models[label].predict(images, batch_size=batch, verbose=0)
+            times[label].append(time.perf_counter() - start)
+    return {
+        label: {
+            "images_per_second": len(images) / statistics.median(values),
+            "runs": [len(images) / v for v in values],
+        }
+        for label, values in times.items()
+    }
+
+
+def macs_child(backbone, size):
+    """Multiply-adds and parameters of every head of `BACKBONE_HEADS` (built, not run)."""
+    import lficam_tf
+
+    out = {}
+    for label, (head, fin_width) in BACKBONE_HEADS.items():
+        model = lficam_tf.build_model(
+            backbone, 10, head=head, input_shape=(size, size, 3), fin_width=fin_width
+        )
+        out[label] = {"multiply_adds": multiply_adds(model), "parameters": int(model.count_params())}
+    return out
+
+
 CHILDREN = {
+    "backbones_predict": backbones_predict_child,
+    "macs": macs_child,
     "train": train_child,
     "infer": infer_child,
     "posthoc": posthoc_child,
@@ -598,6 +656,33 @@ def run_backbones(args, report):
               f"{ratio('peak_rss_mib'):>6s} {saved:>7s}")
 
 
+def run_backbones_predict(args, report):
+    rows = {}
+    for backbone in BACKBONES_224:
+        if not any(p in backbone for p in args.backbones):
+            continue
+        result = _child("backbones_predict", backbone, args.size_224, args.batch_224,
+                        args.rounds, args.batches, args.threads)
+        macs = _child("macs", backbone, args.size_224)
+        for label, row in result.items():
+            row.update(macs[label])
+        base = result["baseline"]["images_per_second"]
+        for row in result.values():
+            row["vs_baseline"] = row["images_per_second"] / base
+        rows[backbone] = result
+    report["backbones_predict"] = rows
+    print(f"\npredict at {args.size_224}x{args.size_224}, batch {args.batch_224}: img/s, "
+          f"median of {args.rounds} interleaved rounds of {args.batches} batches, "
+          "all heads of a backbone in one process")
+    for backbone, result in rows.items():
+        cells = "  ".join(
+            f"{label} {row['images_per_second']:7.2f} ({row['vs_baseline']:.2f}x, "
+            f"FIN {row['multiply_adds']['fin'] / row['multiply_adds']['backbone']:.1%} MACs)"
+            for label, row in result.items()
+        )
+        print(f"{backbone:16s} {cells}")
+
+
 def backbones_markdown(rows):
     """The backbone table (`report["backbones"]`) as Markdown, for docs/PERFORMANCE.md."""
     lines = [
@@ -652,6 +737,7 @@ SECTIONS = {
     "infer": run_infer,
     "posthoc": run_posthoc,
     "backbones": run_backbones,
+    "backbones-predict": run_backbones_predict,
 }
 
 
