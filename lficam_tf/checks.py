@@ -156,11 +156,16 @@ def check_mixing(value, name):
 
     Raises:
         TypeError: `value` is not a number.
-        ValueError: `value` < 0, or a CutMix strength above `MAX_CUTMIX`.
+        ValueError: `value` is inf or NaN, `value` < 0, or a CutMix strength above `MAX_CUTMIX`.
     """
     if not is_number(value):
         raise TypeError(f"`{name}` must be a float. Received: {name}={value!r}")
-    if not value >= 0:  # NaN too
+    if not math.isfinite(value):
+        raise ValueError(
+            f"`{name}` must be a finite number >= 0 (0 turns it off). "
+            f"Received: {name}={value!r}"
+        )
+    if value < 0:
         raise ValueError(
             f"`{name}` must be >= 0 (0 turns it off). Received: {name}={value!r}"
         )

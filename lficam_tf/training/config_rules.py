@@ -9,7 +9,9 @@ their `TypeError` / `ValueError` as a `ConfigError`, which `train_tf.py`
 prints without a traceback. Neither Keras nor TensorFlow is imported.
 """
 
+import dataclasses
 import difflib
+import math
 
 from lficam_tf import checks
 from lficam_tf.choices import (
@@ -95,15 +97,7 @@ def normalize(config):
         _set(config, "lr_steps", tuple(steps))
     if isinstance(config.verbose, str) and config.verbose.isdigit():
         _set(config, "verbose", int(config.verbose))
-    for name in (
-        "learning_rate",
-        "lr_decay",
-        "warmup_epochs",
-        "momentum",
-        "weight_decay",
-        "mixup",
-        "cutmix",
-    ):
+    for name in FLOAT_FIELDS:
         value = getattr(config, name)
         if _is_number(value):
             _set(config, name, float(value))
@@ -152,8 +146,50 @@ def _number(config, name, low=0.0, high=None, open_low=False):
         )
 
 
+#: The fields that hold a real number (float) rather than a count.
+FLOAT_FIELDS = (
+    "learning_rate",
+    "lr_decay",
+    "warmup_epochs",
+    "momentum",
+    "weight_decay",
+    "mixup",
+    "cutmix",
+)
+
+
+def _finite(config):
+    """Refuse inf and NaN in every number field, before the other rules.
+
+    A range test such as `value > 0` lets `inf` through (and a NaN learning
+    rate of `inf` trains a model of NaNs that looks finished), so each number
+    is first checked to be finite, with one message for all of them.
+    """
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if _is_number(value) and not math.isfinite(value):
+            flag = "--" + field.name.replace("_", "-")
+            raise ConfigError(
+                f"`{field.name}` must be a finite number. Received: "
+                f"{field.name}={value!r}. Pass a number such as {flag} "
+                f"{_FINITE_EXAMPLE.get(field.name, 1)}."
+            )
+
+
+_FINITE_EXAMPLE = {
+    "learning_rate": 0.1,
+    "lr_decay": 0.1,
+    "warmup_epochs": 0,
+    "momentum": 0.9,
+    "weight_decay": "1e-4",
+    "mixup": 0,
+    "cutmix": 0,
+}
+
+
 def validate(config):
     """Raise `ConfigError`, with the fix, for the first value that cannot run."""
+    _finite(config)
     for name in ("dataset", "backbone", "preset"):
         value = getattr(config, name)
         if not isinstance(value, str) or not value:

@@ -297,3 +297,14 @@ def test_no_gpu_noise_is_dropped_and_real_errors_kept(capfd):
 def test_print_config_refuses_cutmix_above_one(capsys):
     assert main(["--cutmix", "1.5", "--print-config"]) == 2
     assert "`cutmix` must be <= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flag", ["--learning-rate", "--weight-decay", "--mixup", "--lr-decay"]
+)
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_non_finite_numbers_are_refused(flag, value, capsys):
+    assert main([f"{flag}={value}", "--print-config"]) == 2
+    err = capsys.readouterr().err
+    name = flag[2:].replace("-", "_")
+    assert f"`{name}` must be a finite number" in err, err

@@ -262,3 +262,14 @@ def test_one_job_per_module_and_no_import_circle():
     assert config.ConfigError is errors.ConfigError is presets.ConfigError
     assert config.parse_image_size is config_rules.parse_image_size
     assert ConfigError is errors.ConfigError
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize(
+    "name",
+    ["learning_rate", "lr_decay", "warmup_epochs", "momentum", "weight_decay", "mixup", "cutmix"],
+)
+def test_every_number_field_refuses_inf_and_nan(name, value):
+    # `learning_rate=inf` passed `> 0` and trained a model of NaNs.
+    with pytest.raises(ConfigError, match=rf"`{name}` must be a finite number"):
+        make_config(**{name: value})
