@@ -20,6 +20,7 @@ exported model, the library behind `python train_tf.py`.
 import importlib
 
 from lficam_tf.training.config import ConfigError, TrainConfig
+from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.presets import PRESETS, get_preset, list_presets
 
 # Loaded on first use, so that `train_tf.py --help` (which imports the
@@ -37,6 +38,7 @@ __all__ = [
     "ConfigError",
     "TrainConfig",
     "TrainResult",
+    "TrainingDiverged",
     "configure_threads",
     "get_preset",
     "list_presets",

@@ -11,11 +11,15 @@ TensorBoard and BackupAndRestore).
   written to TensorBoard (`tf.summary.image`) after every epoch, so a user
   watches the maps form; with masks, their energy-based pointing game too.
 - `Throughput`: training images per second per epoch.
+- `StopOnNonFiniteLoss`: Keras' `TerminateOnNaN`, raising an error that
+  names the epoch and what to try before the epoch's files are written, so
+  a diverged run exports nothing and keeps its last good checkpoint.
 - `RestoreOnly`: `BackupAndRestore` that restores and never writes, for the
   non-chief workers of a multi-worker run.
 """
 
 import json
+import math
 import time
 
 import keras
@@ -25,6 +29,7 @@ import tensorflow as tf
 from lficam_tf.explain import explain_with, get_explainer, overlay
 from lficam_tf.metrics import energy_pointing_game
 from lficam_tf.models.outputs import LOGITS, native_method
+from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.run_dir import atomic_save_model, atomic_write_text
 
 
@@ -179,6 +184,57 @@ class Throughput(keras.callbacks.Callback):
     def images_per_second(self):
         """The median over epochs, or None before an epoch of 2+ batches."""
         return float(np.median(self.per_epoch)) if self.per_epoch else None
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop the run with `TrainingDiverged` once its loss is inf or NaN.
+
+    Keras' `TerminateOnNaN` sets `stop_training`, after which the epoch
+    still ends: its CSV row, best model and checkpoint are written from a
+    model of NaNs, and the run goes on to export it. This callback raises
+    instead, from the batch where the loss turned, so that none of the
+    epoch's files are written and the checkpoint of the last good epoch
+    stays. Put it first in the list.
+
+    Args:
+        checkpoints: the run's checkpoint folder, named in the message.
+        hint: str. What to try, for the message (the configuration's
+            learning rate, mixed precision, ...).
+    """
+
+    def __init__(self, checkpoints, hint=""):
+        super().__init__()
+        self.checkpoints = checkpoints
+        self.hint = hint
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check((logs or {}).get("loss"), f"step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check((logs or {}).get("loss"), "the end")
+
+    def _check(self, loss, where):
+        if loss is None or math.isfinite(float(loss)):
+            return
+        epoch = self._epoch + 1
+        if self._epoch:
+            kept = (
+                f"The checkpoint of epoch {self._epoch}, the last good one, is "
+                f"kept in {self.checkpoints} (rerunning the same command resumes "
+                "from it, with the same settings)"
+            )
+        else:
+            kept = "No epoch had finished, so there is no checkpoint"
+        raise TrainingDiverged(
+            f"The training loss became {float(loss)} at {where} of epoch {epoch}: "
+            "the model diverged, so the run stopped and nothing was exported. "
+            f"{kept}. {self.hint}".rstrip(),
+            epoch=epoch,
+        )
 
 
 class RestoreOnly(keras.callbacks.BackupAndRestore):

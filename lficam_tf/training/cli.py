@@ -27,6 +27,7 @@ from lficam_tf.training.config import (
     ConfigError,
     TrainConfig,
 )
+from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.presets import PRESETS, list_presets
 
 _CHOICES = {
@@ -178,7 +179,8 @@ def main(argv=None):
     """Run `train_tf.py` with `argv` (default: `sys.argv[1:]`).
 
     Returns:
-        The exit status: 0 on success, 2 for a configuration error.
+        The exit status: 0 on success, 2 for a configuration error, 1 for
+        a run whose loss turned inf or NaN (`TrainingDiverged`).
     """
     parser = build_parser()
     args = vars(parser.parse_args(argv))
@@ -213,4 +215,9 @@ def main(argv=None):
             raise
         print(f"train_tf.py: error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        if show_traceback:
+            raise
+        print(f"train_tf.py: error: {error}", file=sys.stderr)
+        return 1
     return 0

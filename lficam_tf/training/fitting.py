@@ -30,6 +30,23 @@ def completed_epochs(run):
         return 0
 
 
+def divergence_hint(config):
+    """What to try when the loss of a run of `config` turns inf or NaN."""
+    tries = [
+        f"a lower learning rate (--learning-rate {config.learning_rate / 10:g}; "
+        f"it is {config.learning_rate:g})"
+    ]
+    if config.mixed_precision == "float16":
+        tries.append("float32 or bfloat16 instead of --mixed-precision float16")
+    if config.warmup_epochs == 0 and config.schedule == "cosine":
+        tries.append("a warm-up (--warmup-epochs 1)")
+    return (
+        "Try "
+        + ", or ".join(tries)
+        + ", in a new run (another --output-dir, or none for a fresh folder)."
+    )
+
+
 def make_callbacks(config, run, chief, shown, start):
     """The run's callbacks.
 
@@ -47,7 +64,11 @@ def make_callbacks(config, run, chief, shown, start):
     """
     throughput = callbacks_lib.Throughput(config.batch_size)
     best = callbacks_lib.BestModelCheckpoint(run.best_model, run.best_state, save=chief)
-    callbacks = [throughput]
+    # First: a loss of inf or NaN stops the run before any file of its epoch.
+    callbacks = [
+        callbacks_lib.StopOnNonFiniteLoss(run.checkpoints, divergence_hint(config)),
+        throughput,
+    ]
     if chief:
         if shown is not None:
             callbacks.append(

@@ -165,6 +165,9 @@ def train(config=None, *, resume=None, **overrides):
         ConfigError: a configuration that cannot run (the message says how
             to fix it), found before anything is written; or an output
             folder that cannot be written (read-only, full), named.
+        TrainingDiverged: the loss turned inf or NaN; the message names the
+            epoch and what to try. Nothing is exported, and the checkpoint
+            of the last good epoch stays in the run's folder.
 
     Example:
 
