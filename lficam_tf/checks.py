@@ -22,6 +22,7 @@ ValueError: `batch_size` must be at least 1. Received: batch_size=0
 
 import math
 import numbers
+import warnings
 
 from lficam_tf.choices import RELU_PLACEMENTS
 
@@ -313,3 +314,64 @@ def check_class_index(class_index, batch_size, num_classes=None, predicted=None)
             f"{array.max()}]"
         )
     return array
+
+
+class ImageRangeWarning(UserWarning):
+    """Images whose values look scaled to 0..1 or -1..1.
+
+    The package's models take RGB in 0..255 (their preprocessing is inside
+    the model); images scaled the usual Keras way read as nearly black, and
+    the model then predicts about the same class for all of them, with maps
+    that look normal. Shown once per call of `explain` / `evaluate`, every
+    call; silence it with `warnings.filterwarnings("ignore",
+    category=ImageRangeWarning)`.
+    """
+
+
+# Every call that sees scaled images says so, not only the first one.
+warnings.filterwarnings("always", category=ImageRangeWarning, append=True)
+
+
+def warn_if_scaled(images, name="images", stacklevel=3):
+    """Warn (`ImageRangeWarning`) when float `images` all lie in [-1, 1].
+
+    The one rule for "these images look scaled": float values, not all
+    equal, all within [-1, 1]. A real RGB batch in 0..255 has values above
+    1 unless it is black; uint8 images are never scaled.
+
+    Args:
+        images: the whole batch the caller was given (an array).
+        name: str. The argument's name, for the message.
+        stacklevel: int. As `warnings.warn`'s: 3 points at the caller of
+            the function that calls this one.
+
+    Returns:
+        bool: whether it warned.
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warn_if_scaled(np.linspace(0, 1, 12).reshape(1, 2, 2, 3))
+    True
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    `images` hold values in [0, 1], which looks like images scaled to 0..1; ...
+    """
+    import numpy as np
+
+    images = np.asarray(images)
+    if images.dtype.kind != "f" or not images.size:
+        return False
+    low, high = float(np.nanmin(images)), float(np.nanmax(images))
+    if not (-1.0 <= low < high <= 1.0):
+        return False
+    scale, fix = (
+        ("-1..1", "(images + 1) * 127.5") if low < 0 else ("0..1", "images * 255")
+    )
+    warnings.warn(
+        f"`{name}` hold values in [{low:.3g}, {high:.3g}], which looks like "
+        f"images scaled to {scale}; the models take RGB in 0..255 (their "
+        "preprocessing is inside the model), and scaled images give about the "
+        f"same prediction for every image, with normal-looking maps. Pass {fix}.",
+        ImageRangeWarning,
+        stacklevel=stacklevel,
+    )
+    return True

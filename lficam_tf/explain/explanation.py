@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.checks import check_int
+from lficam_tf.checks import check_int, warn_if_scaled
 from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
 from lficam_tf.explain.maps import check_class_index
@@ -270,6 +270,7 @@ def explain(
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     images = _check_images(images)
+    warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     explainer = get_explainer(
         model,
         method,
