@@ -7,6 +7,9 @@ TensorBoard and BackupAndRestore).
   up where it was after a resume. Keras' `ModelCheckpoint` writes in place
   (a kill mid-write leaves a broken file) and forgets its best value when a
   run resumes.
+  A new best waits under a pending name until its epoch's checkpoint is
+  written (`PromoteBest`), so a kill in between keeps no model of an epoch
+  the resumed run repeats.
 - `AttentionImages`: overlays of the model's maps on fixed test images,
   written to TensorBoard (`tf.summary.image`) after every epoch, so a user
   watches the maps form; with masks, their energy-based pointing game too.
@@ -30,7 +33,11 @@ from lficam_tf.explain import explain_with, get_explainer, overlay
 from lficam_tf.metrics import energy_pointing_game
 from lficam_tf.models.outputs import LOGITS, native_method
 from lficam_tf.training.errors import TrainingDiverged
-from lficam_tf.training.run_dir import atomic_save_model, atomic_write_text
+from lficam_tf.training.run_dir import (
+    atomic_save_model,
+    atomic_write_text,
+    promote_pending_best,
+)
 
 
 def accuracy_key(logs, validation=True):
@@ -60,13 +67,19 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             and `best_epoch` (1-based), read back when a run resumes.
         save: bool. False for processes that must not write (non-chief
             workers); the state is still tracked. Defaults to `True`.
+        pending: `(model_path, state_path)` or None. Where a new best is
+            written instead, for `PromoteBest` to move in place once the
+            epoch's checkpoint is written (so that a kill in between leaves
+            no best model of an epoch the resumed run repeats). Defaults to
+            `None` (written in place).
     """
 
-    def __init__(self, model_path, state_path, save=True):
+    def __init__(self, model_path, state_path, save=True, pending=None):
         super().__init__()
         self.model_path = model_path
         self.state_path = state_path
         self.save = save
+        self.pending = pending
         self.best_accuracy = None
         self.best_epoch = None
 
@@ -88,11 +101,30 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             return
         self.best_accuracy, self.best_epoch = value, epoch + 1
         if self.save:
-            atomic_save_model(self.model, self.model_path)
+            model_path, state_path = self.pending or (self.model_path, self.state_path)
+            atomic_save_model(self.model, model_path)
             atomic_write_text(
-                self.state_path,
+                state_path,
                 json.dumps({"best_accuracy": value, "best_epoch": epoch + 1}, indent=2),
             )
+
+
+class PromoteBest(keras.callbacks.Callback):
+    """After the epoch's checkpoint: the pending best model takes its place.
+
+    Placed after `BackupAndRestore`, so `best.keras` / `best.json` only ever
+    hold a checkpointed epoch (`run_dir.promote_pending_best`).
+
+    Args:
+        run: the `RunDir`.
+    """
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        promote_pending_best(self.run)
 
 
 class AttentionImages(keras.callbacks.Callback):

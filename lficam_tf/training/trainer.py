@@ -234,6 +234,9 @@ def _train(config, strategy, run, resumed, chief, start):
         )
 
     done = fitting.completed_epochs(run) if resumed else 0
+    if chief and resumed:
+        # A kill between an epoch's files and its checkpoint: drop that epoch.
+        run_dir_lib.agree_with_checkpoint(run, done)
     _say(
         chief,
         verbose,
