@@ -74,6 +74,8 @@ class RunDir:
         self.attention_png = self.path / "attention.png"
         self.metrics = self.path / "metrics.json"
         self.lock = self.path / ".lock"
+        # Whether `reserve_new_run` made the (empty) folder for this run.
+        self.reserved = False
 
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"
@@ -220,7 +222,11 @@ def find_unfinished_run(config, root=RUNS_ROOT):
 
 
 def new_run_path(config, root=RUNS_ROOT):
-    """A fresh `root/<preset>-<date>-<time>` path (suffixed if it exists)."""
+    """A fresh `root/<preset>-<date>-<time>` path (suffixed if it exists).
+
+    Only a name: two processes may get the same one. `reserve_new_run`
+    makes it theirs.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = pathlib.Path(root) / f"{config.preset}-{stamp}"
     path, count = base, 1
@@ -230,15 +236,39 @@ def new_run_path(config, root=RUNS_ROOT):
     return path
 
 
+def reserve_new_run(config, root=RUNS_ROOT):
+    """A fresh `root/<preset>-<date>-<time>[-N]` folder, made for this run.
+
+    The folder is created with an exclusive `mkdir`, so that two runs
+    started in the same second (without `--output-dir`) get two folders:
+    the second one's `mkdir` fails and it takes the next suffix. The
+    `RunDir` is marked `reserved`: `train` removes the empty folder if the
+    run fails before it starts.
+    """
+    while True:
+        path = new_run_path(config, root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:  # Another process took it just now.
+            continue
+        run = RunDir(path)
+        run.reserved = True
+        return run
+
+
 def choose_run_dir(config):
-    """Choose and check the output folder of `config`; writes nothing.
+    """Choose and check the output folder of `config`.
+
+    Writes nothing, except the empty folder of a fresh default run
+    (`reserve_new_run`), which makes its name unique.
 
     - `config.output_dir` given: a new or empty folder starts a run; a
       folder with an unfinished run of the same configuration resumes it;
       a different configuration, a finished run or foreign files are errors.
     - no `output_dir`: the newest unfinished run of the same configuration
       under `runs/` resumes (so rerunning a killed command continues it),
-      else a fresh `runs/<preset>-<time>` folder.
+      else a fresh `runs/<preset>-<time>` folder, made empty at once.
 
     Returns:
         `(run_dir, resumed)`: a `RunDir` and whether it holds a run to resume.
@@ -249,7 +279,7 @@ def choose_run_dir(config):
     if config.output_dir is None:
         run = find_unfinished_run(config)
         if run is None:
-            run = RunDir(new_run_path(config))
+            run = reserve_new_run(config)
         elif config.verbose != 0:
             print(
                 f"Resuming the unfinished run in {run.path} (same configuration). "

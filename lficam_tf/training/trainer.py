@@ -193,7 +193,7 @@ def train(config=None, *, resume=None, **overrides):
     chief = is_chief(strategy)
 
     run, resumed = run_dir_lib.choose_run_dir(config)
-    created = not run.path.exists()
+    created = run.reserved or not run.path.exists()
     lock = None
     try:
         # A read-only or full folder: one message naming it (ConfigError).

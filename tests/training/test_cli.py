@@ -308,3 +308,16 @@ def test_non_finite_numbers_are_refused(flag, value, capsys):
     err = capsys.readouterr().err
     name = flag[2:].replace("-", "_")
     assert f"`{name}` must be a finite number" in err, err
+
+
+def test_a_default_folder_is_removed_when_the_run_cannot_start(
+    capsys, tmp_path, monkeypatch
+):
+    # The default folder is made when it is chosen (so that its name is
+    # unique); a run that fails before it starts leaves no folder behind.
+    monkeypatch.chdir(tmp_path)
+    argv = ["--dataset", "no/such/folder", "--threads", "tf", "--verbose", "0"]
+    assert main(argv) == 2
+    assert "no/such/folder" in capsys.readouterr().err
+    assert list((tmp_path / "runs").iterdir()) == []
+

@@ -51,7 +51,19 @@ def test_new_folder_under_runs(tmp_path, monkeypatch):
     assert not resumed
     assert run.path.parent.name == "runs"
     assert run.path.name.startswith("shapes-")
-    assert not run.path.exists()  # choosing writes nothing
+    # Choosing writes nothing but the empty folder that makes the name unique.
+    assert run.reserved and list(run.path.iterdir()) == []
+
+
+def test_two_runs_started_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    # Neither has written anything yet when the other chooses.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_dir_lib.time, "strftime", lambda _: "20260101-120000")
+    config = make_config(epochs=2, verbose=0)
+    first, _ = choose_run_dir(config)
+    second, _ = choose_run_dir(config)
+    assert first.path.name == "shapes-20260101-120000"
+    assert second.path.name == "shapes-20260101-120000-2"
 
 
 def test_same_command_resumes_the_newest_unfinished_run(tmp_path, monkeypatch):
