@@ -45,6 +45,11 @@ RESUME_IGNORED = (
 )
 
 
+#: Test images in attention.png (one row each: the image, then its map), the
+#: first of the `attention_images` TensorBoard shows.
+FIGURE_IMAGES = 8
+
+
 def _field(default, help, **kwargs):
     return dataclasses.field(default=default, metadata={"help": help, **kwargs})
 
@@ -205,7 +210,10 @@ class TrainConfig:
         "own) or 'INTER,INTRA'",
     )
     attention_images: int = _field(
-        16, "fixed test images shown in attention.png and TensorBoard each epoch"
+        16,
+        "fixed test images whose maps TensorBoard shows after each epoch; "
+        f"attention.png shows the first {FIGURE_IMAGES} of them at the end; 0 "
+        "writes neither",
     )
     serving_version: int = _field(1, "version folder of the TF Serving export")
     verbose: str | int = _field(
