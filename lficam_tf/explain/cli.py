@@ -57,10 +57,10 @@ def parse_named_model(text):
 def load_model(path):
     """A `.keras` file as a Keras model, a SavedModel folder as a loaded one,
     `WEIGHTS:BACKBONE[:HEAD]` as the package's trained classifier."""
-    import keras
     import tensorflow as tf
 
     import lficam_tf.models  # noqa: F401  Registers the package's classes.
+    from lficam_tf.models.serialization import load_keras_file
 
     named = parse_named_model(path)
     if named is not None:
@@ -70,7 +70,7 @@ def load_model(path):
     if path.is_dir() and (path / "saved_model.pb").is_file():
         return tf.saved_model.load(str(path))
     if path.is_file() and path.suffix in (".keras", ".h5"):
-        return keras.saving.load_model(path)
+        return load_keras_file(path, "MODEL")  # Says when the file is damaged.
     hint = ""
     if path.is_dir() and any(child.name.isdigit() for child in path.iterdir()):
         hint = " This looks like an export base folder: pass a version folder."
