@@ -240,6 +240,36 @@ def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lfic
         )
 
 
+def did_you_mean(value, choices, n=1):
+    """`" Did you mean 'x'?"` for the closest of `choices` to `value`, or "".
+
+    The one "did you mean" of the package's errors (unknown options, choices,
+    presets, data sources, weights). Case is ignored, so "CIFAR10" finds
+    "cifar10"; the hint starts with a space, to follow a sentence.
+
+    Args:
+        value: what the user gave (any value; compared as str).
+        choices: the valid values.
+        n: int. How many close matches to name at most. Defaults to `1`.
+
+    >>> did_you_mean("epoch", ["epochs", "seed"])
+    " Did you mean 'epochs'?"
+    >>> did_you_mean("CIFAR100", ["cifar10"])
+    " Did you mean 'cifar10'?"
+    >>> did_you_mean("zzz", ["cifar10"])
+    ''
+    """
+    import difflib
+
+    by_lower = {}
+    for choice in choices:
+        by_lower.setdefault(str(choice).lower(), str(choice))
+    close = difflib.get_close_matches(str(value).lower(), list(by_lower), n=n)
+    if not close:
+        return ""
+    return f" Did you mean {' or '.join(repr(by_lower[c]) for c in close)}?"
+
+
 def check_number(value, name):
     """`value` as a finite Python float (bools are refused)."""
     if not is_number(value):

@@ -15,7 +15,6 @@ the values is `lficam_tf.training.config_rules`', the recipes
 """
 
 import dataclasses
-import difflib
 import json
 
 from lficam_tf import checks
@@ -337,10 +336,9 @@ def check_field_names(values):
     names = field_names()
     for key in values:
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"Unknown training option {key!r}.{hint} Options: {', '.join(names)}."
+                f"Unknown training option {key!r}.{checks.did_you_mean(key, names)} "
+                f"Options: {', '.join(names)}."
             )
 
 

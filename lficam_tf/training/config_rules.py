@@ -10,7 +10,6 @@ prints without a traceback. Neither Keras nor TensorFlow is imported.
 """
 
 import dataclasses
-import difflib
 import math
 
 from lficam_tf import checks
@@ -106,10 +105,9 @@ def normalize(config):
 def _choice(config, name, choices):
     value = getattr(config, name)
     if value not in choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
-            f"`{name}` must be one of {choices}. Received: {name}={value!r}.{hint}"
+            f"`{name}` must be one of {choices}. Received: {name}={value!r}."
+            + checks.did_you_mean(value, choices)
         )
 
 
