@@ -19,7 +19,7 @@ exported model, the library behind `python train_tf.py`.
 
 import importlib
 
-from lficam_tf.training.config import ConfigError, TrainConfig
+from lficam_tf.training.config import ConfigError, TrainConfig, make_config
 from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.presets import PRESETS, get_preset, list_presets
 
@@ -29,7 +29,6 @@ _LAZY = {
     "configure_threads": "strategy",
     "select_strategy": "strategy",
     "TrainResult": "trainer",
-    "make_config": "trainer",
     "train": "trainer",
 }
 

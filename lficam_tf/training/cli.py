@@ -198,7 +198,8 @@ def main(argv=None):
     import_tensorflow()
     from lficam_tf.training.config import field_names
     from lficam_tf.training.run_dir import resume_config
-    from lficam_tf.training.trainer import make_config, train
+    from lficam_tf.training.config import make_config
+    from lficam_tf.training.trainer import train
 
     overrides = {k: v for k, v in args.items() if k in field_names()}
     try:

@@ -77,15 +77,43 @@ def parse_devices(value):
     )
 
 
+def resolve_weight_decay_mode(mode, optimizer):
+    """The weight decay rule "auto" stands for: the optimizer's own.
+
+    Coupled L2 for SGD (the authors' PyTorch SGD), decoupled for Adam and
+    AdamW (which only decouple); any other mode is returned as given.
+
+    >>> resolve_weight_decay_mode("auto", "sgd"), resolve_weight_decay_mode("auto", "adamw")
+    ('coupled', 'decoupled')
+    """
+    if mode != "auto":
+        return mode
+    return "coupled" if optimizer == "sgd" else "decoupled"
+
+
+def reresolve_weight_decay_mode(values, changes):
+    """A new optimizer brings its own weight decay rule, unless one is given.
+
+    `changes` (a dict, changed in place) gets `weight_decay_mode="auto"`
+    when it changes the optimizer of `values` without naming a rule, as a
+    schedule override drops the options of the preset's schedule.
+    """
+    optimizer = changes.get("optimizer", values.get("optimizer"))
+    if optimizer != values.get("optimizer") and "weight_decay_mode" not in changes:
+        changes["weight_decay_mode"] = "auto"
+
+
 def normalize(config):
     """Bring `config`'s values to their one form (in place, before `validate`)."""
     _set(config, "image_size", parse_image_size(config.image_size))
     _set(config, "devices", parse_devices(config.devices))
     if config.augmentation is None:
         _set(config, "augmentation", "none")
-    if config.weight_decay_mode == "auto":
-        rule = "coupled" if config.optimizer == "sgd" else "decoupled"
-        _set(config, "weight_decay_mode", rule)
+    _set(
+        config,
+        "weight_decay_mode",
+        resolve_weight_decay_mode(config.weight_decay_mode, config.optimizer),
+    )
     steps = config.lr_steps
     if isinstance(steps, str):
         try:
