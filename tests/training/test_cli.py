@@ -319,7 +319,7 @@ def test_a_default_folder_is_removed_when_the_run_cannot_start(
     argv = ["--dataset", "no/such/folder", "--threads", "tf", "--verbose", "0"]
     assert main(argv) == 2
     assert "no/such/folder" in capsys.readouterr().err
-    assert list((tmp_path / "runs").iterdir()) == []
+    assert list((tmp_path / "runs").glob("*")) == []
 
 
 def test_attention_images_help_says_what_attention_png_shows():
