@@ -32,15 +32,15 @@ def _damaged(folder, good_file):
     return {
         empty: r"it is empty \(0 bytes\)",
         text: r"it is not a zip archive, as every \.keras file is \(11 bytes\)",
-        cut: r"(not a zip archive|cannot be read|is corrupt)",
-        other: r"holds no config\.json, so it is not a Keras model",
+        cut: r"(it is not a zip archive|its zip archive cannot be read|\S+ in its zip archive is corrupt)",
+        other: r"its zip archive holds no config\.json, so it is not a Keras model",
     }
 
 
 def test_damaged_files_are_named_damaged(tmp_path, good_file):
     assert isinstance(load_keras_file(good_file), keras.Model)
     for path, reason in _damaged(tmp_path, good_file).items():
-        with pytest.raises(ValueError, match=rf"which is damaged: {reason}\. Save the"):
+        with pytest.raises(ValueError, match=rf"which is damaged: {reason}.*\. Save the"):
             load_keras_file(path, "MODEL")
     with pytest.raises(FileNotFoundError, match=r"which does not exist"):
         load_keras_file(tmp_path / "missing.keras")
