@@ -190,26 +190,8 @@ def main(argv=None):
         speeds = measure(study, args.measure) if args.measure else {}
         plan(study, speeds)
         return 0
-    study_args = [
-        flag
-        for flag, value in (
-            ("--tiny", args.tiny),
-            ("--quiet", args.quiet),
-        )
-        if value
-    ]
-    for flag, value in (
-        ("--cifar-epochs", args.cifar_epochs),
-        ("--cifar-variant-epochs", args.cifar_variant_epochs),
-        ("--seeds", args.seeds),
-        ("--shapes-image-size", args.shapes_image_size),
-        ("--results", args.results),
-        ("--runs", args.runs),
-        ("--cifar-dir", args.cifar_dir),
-        ("--shared-data", args.shared_data),
-    ):
-        if value:
-            study_args += [flag, str(value)]
+    # Every common option goes on to each step (studylib owns the list).
+    study_args = studylib.common_argv(args)
     # --tiny numbers never go into docs/RESULTS.md unless --tables says so.
     tables_args = None
     if args.tables or not args.tiny:

@@ -14,6 +14,7 @@ Sizes (`SIZES`): `full` is the study; `tiny` runs every script end to end
 in seconds (the tests: a few images of 16x16 or 32x32, one epoch).
 """
 
+import argparse
 import contextlib
 import dataclasses
 import datetime
@@ -390,32 +391,37 @@ def add_common_arguments(parser):
         metavar="DIR",
         help=f"folder of the CIFAR-10 tarballs (default: {SHARED_DATA})",
     )
+    # The defaults shown are the sizes' own, so that the help cannot go stale.
+    full, tiny = SIZES["full"], SIZES["tiny"]
     parser.add_argument(
         "--cifar-epochs",
         type=int,
         metavar="N",
-        help="epochs of the CIFAR-10 accuracy runs (default: 15; --tiny: 1)",
+        help="epochs of the CIFAR-10 accuracy runs (default: "
+        f"{full.cifar_epochs}; --tiny: {tiny.cifar_epochs})",
     )
     parser.add_argument(
         "--cifar-variant-epochs",
         type=int,
         metavar="N",
-        help="epochs of the other CIFAR-10 stability models (default: 15; "
-        "--tiny: 1); the epochs are part of each run's name",
+        help="epochs of the other CIFAR-10 stability models (default: "
+        f"{full.cifar_variant_epochs}; --tiny: {tiny.cifar_variant_epochs}); "
+        "the epochs are part of each run's name",
     )
     parser.add_argument(
         "--seeds",
         type=int,
         metavar="N",
-        help="seeds per head of the accuracy runs (default: 2; --tiny: 1)",
+        help=f"seeds per head of the accuracy runs (default: {full.seeds}; "
+        f"--tiny: {tiny.seeds})",
     )
     parser.add_argument(
         "--variants",
         type=int,
         metavar="N",
-        help="models per method in the stability study (default: 5; --tiny: "
-        "2); fewer gives an interim result from the first N, which a later "
-        "run with the default recomputes",
+        help=f"models per method in the stability study (default: "
+        f"{full.variants}; --tiny: {tiny.variants}); fewer gives an interim "
+        "result from the first N, which a later run with the default recomputes",
     )
     parser.add_argument(
         "--shapes-image-size",
@@ -426,6 +432,27 @@ def add_common_arguments(parser):
     )
     parser.add_argument("--quiet", action="store_true", help="no progress output")
     return parser
+
+
+def common_argv(args):
+    """The command-line flags of `args`' common options, for another script.
+
+    The inverse of `add_common_arguments`: every option it declares and
+    `args` sets is given back as its flag, so that a script running the
+    others (`run_study.py`) passes all of them on, including ones added
+    later.
+    """
+    argv = []
+    for action in add_common_arguments(argparse.ArgumentParser())._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        value = getattr(args, action.dest, None)
+        flag = action.option_strings[-1]
+        if isinstance(action, argparse._StoreTrueAction):
+            argv += [flag] if value else []
+        elif value is not None:
+            argv += [flag, str(value)]
+    return argv
 
 
 # --- Data --------------------------------------------------------------------

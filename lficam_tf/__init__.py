@@ -56,14 +56,19 @@ _MODEL_CODE = {
 }
 
 if not _running_a_command():
-    from lficam_tf import backbones, graph, layers, models, ops, optimizers
-    from lficam_tf.backbones import get_backbone_spec, list_backbones
-    from lficam_tf.models import (
-        ABNClassifier,
-        BaselineClassifier,
-        LFICAMClassifier,
-        build_model,
-    )
+    from lficam_tf.tf_logs import without_no_gpu_noise
+
+    # Keras loads TensorFlow here: without the lines of a machine with no GPU
+    # ("failed call to cuInit: ... CUDA error"), which read like a failure.
+    with without_no_gpu_noise():
+        from lficam_tf import backbones, graph, layers, models, ops, optimizers
+        from lficam_tf.backbones import get_backbone_spec, list_backbones
+        from lficam_tf.models import (
+            ABNClassifier,
+            BaselineClassifier,
+            LFICAMClassifier,
+            build_model,
+        )
 
 __version__ = "0.1.0"
 

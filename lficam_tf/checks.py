@@ -22,6 +22,7 @@ ValueError: `batch_size` must be at least 1. Received: batch_size=0
 
 import math
 import numbers
+import warnings
 
 from lficam_tf.choices import RELU_PLACEMENTS
 
@@ -156,11 +157,16 @@ def check_mixing(value, name):
 
     Raises:
         TypeError: `value` is not a number.
-        ValueError: `value` < 0, or a CutMix strength above `MAX_CUTMIX`.
+        ValueError: `value` is inf or NaN, `value` < 0, or a CutMix strength above `MAX_CUTMIX`.
     """
     if not is_number(value):
         raise TypeError(f"`{name}` must be a float. Received: {name}={value!r}")
-    if not value >= 0:  # NaN too
+    if not math.isfinite(value):
+        raise ValueError(
+            f"`{name}` must be a finite number >= 0 (0 turns it off). "
+            f"Received: {name}={value!r}"
+        )
+    if value < 0:
         raise ValueError(
             f"`{name}` must be >= 0 (0 turns it off). Received: {name}={value!r}"
         )
@@ -258,6 +264,36 @@ def check_fin_options(head, fin_depth, fin_relu, fin_width, fix="pass head='lfic
         )
 
 
+def did_you_mean(value, choices, n=1):
+    """`" Did you mean 'x'?"` for the closest of `choices` to `value`, or "".
+
+    The one "did you mean" of the package's errors (unknown options, choices,
+    presets, data sources, weights). Case is ignored, so "CIFAR10" finds
+    "cifar10"; the hint starts with a space, to follow a sentence.
+
+    Args:
+        value: what the user gave (any value; compared as str).
+        choices: the valid values.
+        n: int. How many close matches to name at most. Defaults to `1`.
+
+    >>> did_you_mean("epoch", ["epochs", "seed"])
+    " Did you mean 'epochs'?"
+    >>> did_you_mean("CIFAR100", ["cifar10"])
+    " Did you mean 'cifar10'?"
+    >>> did_you_mean("zzz", ["cifar10"])
+    ''
+    """
+    import difflib
+
+    by_lower = {}
+    for choice in choices:
+        by_lower.setdefault(str(choice).lower(), str(choice))
+    close = difflib.get_close_matches(str(value).lower(), list(by_lower), n=n)
+    if not close:
+        return ""
+    return f" Did you mean {' or '.join(repr(by_lower[c]) for c in close)}?"
+
+
 def check_number(value, name):
     """`value` as a finite Python float (bools are refused)."""
     if not is_number(value):
@@ -332,3 +368,64 @@ def check_class_index(class_index, batch_size, num_classes=None, predicted=None)
             f"{array.max()}]"
         )
     return array
+
+
+class ImageRangeWarning(UserWarning):
+    """Images whose values look scaled to 0..1 or -1..1.
+
+    The package's models take RGB in 0..255 (their preprocessing is inside
+    the model); images scaled the usual Keras way read as nearly black, and
+    the model then predicts about the same class for all of them, with maps
+    that look normal. Shown once per call of `explain` / `evaluate`, every
+    call; silence it with `warnings.filterwarnings("ignore",
+    category=ImageRangeWarning)`.
+    """
+
+
+# Every call that sees scaled images says so, not only the first one.
+warnings.filterwarnings("always", category=ImageRangeWarning, append=True)
+
+
+def warn_if_scaled(images, name="images", stacklevel=3):
+    """Warn (`ImageRangeWarning`) when float `images` all lie in [-1, 1].
+
+    The one rule for "these images look scaled": float values, not all
+    equal, all within [-1, 1]. A real RGB batch in 0..255 has values above
+    1 unless it is black; uint8 images are never scaled.
+
+    Args:
+        images: the whole batch the caller was given (an array).
+        name: str. The argument's name, for the message.
+        stacklevel: int. As `warnings.warn`'s: 3 points at the caller of
+            the function that calls this one.
+
+    Returns:
+        bool: whether it warned.
+
+    >>> import numpy as np, warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warn_if_scaled(np.linspace(0, 1, 12).reshape(1, 2, 2, 3))
+    True
+    >>> print(caught[0].message)  # doctest: +ELLIPSIS
+    `images` hold values in [0, 1], which looks like images scaled to 0..1; ...
+    """
+    import numpy as np
+
+    images = np.asarray(images)
+    if images.dtype.kind != "f" or not images.size:
+        return False
+    low, high = float(np.nanmin(images)), float(np.nanmax(images))
+    if not (-1.0 <= low < high <= 1.0):
+        return False
+    scale, fix = (
+        ("-1..1", "(images + 1) * 127.5") if low < 0 else ("0..1", "images * 255")
+    )
+    warnings.warn(
+        f"`{name}` hold values in [{low:.3g}, {high:.3g}], which looks like "
+        f"images scaled to {scale}; the models take RGB in 0..255 (their "
+        "preprocessing is inside the model), and scaled images give about the "
+        f"same prediction for every image, with normal-looking maps. Pass {fix}.",
+        ImageRangeWarning,
+        stacklevel=stacklevel,
+    )
+    return True

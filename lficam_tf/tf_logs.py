@@ -15,7 +15,8 @@ code writes) goes through a filter that drops exactly these lines, and the
 cuInit one only after TensorFlow said that no driver is installed: with a
 driver, a failing cuInit is a real error and is shown. Every other line is
 passed on unchanged. The command lines call it once they have parsed their
-flags.
+flags; `import lficam_tf` imports Keras inside the same filter
+(`without_no_gpu_noise`).
 """
 
 import contextlib
@@ -79,6 +80,22 @@ def filtered_stderr(keep):
         os.dup2(original, 2)  # Closes the pipe's last writer: the pump ends.
         thread.join()
         os.close(original)
+
+
+@contextlib.contextmanager
+def without_no_gpu_noise():
+    """Run the block (`import lficam_tf`'s Keras import) without the no-GPU lines.
+
+    When the block has imported TensorFlow (the Keras backend), its devices
+    are listed inside the filter too, so that the cuInit line, which comes
+    with the first device query, is dropped as well. Other backends import
+    no TensorFlow here.
+    """
+    with filtered_stderr(NoGpuNoise().keep):
+        yield
+        tf = sys.modules.get("tensorflow")
+        if tf is not None and hasattr(tf, "config"):
+            tf.config.list_physical_devices()
 
 
 def import_tensorflow():

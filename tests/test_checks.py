@@ -109,3 +109,11 @@ def test_the_smallest_image_gives_the_smallest_feature_map():
     lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size, size, 3))
     with pytest.raises(ValueError, match=r"gives a 1x1 feature map .* needs at least 2x2"):
         lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size - 4, size - 4, 3))
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_mixing_strength_must_be_finite(value):
+    from lficam_tf.checks import check_mixing
+
+    with pytest.raises(ValueError, match=r"`mixup` must be a finite number >= 0"):
+        check_mixing(value, "mixup")

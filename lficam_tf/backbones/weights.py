@@ -11,7 +11,7 @@ import json
 import os
 import pathlib
 
-from lficam_tf.checks import FIN_DEFAULTS
+from lficam_tf.checks import FIN_DEFAULTS, did_you_mean
 
 #: Folder of the package's trained classifiers (package data, see setup.py).
 PRETRAINED_DIR = pathlib.Path(__file__).resolve().parents[1] / "weights"
@@ -60,13 +60,25 @@ _DEFAULT_OPTIONS = {
 def check_weights_file(weights, backbone_name):
     """Raise `FileNotFoundError` unless `weights` is an existing file."""
     if not os.path.isfile(weights):
+        # A name close to a shipped classifier's ('CIFAR10', 'cifar100') is
+        # more likely a misspelt name than a missing file.
+        hint = did_you_mean(weights, list(NAMED_WEIGHTS) + ["imagenet"])
         raise FileNotFoundError(
-            f"Weights file not found: {weights!r} (backbone {backbone_name!r}). "
+            f"Weights file not found: {weights!r} (backbone {backbone_name!r}).{hint} "
             "`weights` must be None (random initialisation), 'imagenet' where "
-            "the backbone has ImageNet weights, or the path of an existing "
-            "weights file saved with `backbone.save_weights(path)` (a "
+            "the backbone has ImageNet weights, the name of the package's "
+            f"trained classifiers ({_named_weights_text()}), or the path of an "
+            "existing weights file saved with `backbone.save_weights(path)` (a "
             "'.weights.h5' file)."
         )
+
+
+def _named_weights_text():
+    """E.g. "'cifar10': CIFAR-10, cifar_resnet20"."""
+    return "; ".join(
+        f"{name!r}: {spec['dataset']}, {'/'.join(spec['backbones'])}"
+        for name, spec in NAMED_WEIGHTS.items()
+    )
 
 
 def mismatch_error(weights, backbone_name, error):

@@ -1,12 +1,12 @@
 """`load_data`: one entry point for the built-in, TFDS and folder datasets."""
 
-import difflib
 import os
 import pathlib
 
 import tensorflow as tf
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import did_you_mean
 from lficam_tf.data.bundle import DataBundle
 from lficam_tf.data.checks import check_image_size, check_int
 from lficam_tf.data.image_folder import load_image_folder
@@ -36,8 +36,7 @@ def _unknown_source(source):
     names = list(BUILTIN_DATASETS) + list(
         _tfds().list_builders(with_community_datasets=False)
     )
-    close = difflib.get_close_matches(source.lower(), names, n=3)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    hint = did_you_mean(source, names, n=3)
     return ValueError(
         f"Unknown data source {source!r}.{hint} `source` must be one of: the "
         f"built-in dataset {BUILTIN_DATASETS[0]!r}; a TFDS dataset name (e.g. "

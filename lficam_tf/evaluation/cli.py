@@ -23,9 +23,8 @@ PROG = "lficam-eval"
 
 def load_models(paths):
     """The `.keras` models at `paths`, named by their file names."""
-    import keras
-
     import lficam_tf.models  # noqa: F401  Registers the package's classes.
+    from lficam_tf.models.serialization import load_keras_file
 
     models, names = [], []
     for path in paths:
@@ -35,7 +34,7 @@ def load_models(paths):
                 "`MODEL` must be a .keras file (the report needs gradients and "
                 f"inner layers, which a SavedModel does not keep). Received: MODEL={str(path)!r}"
             )
-        models.append(keras.saving.load_model(path))
+        models.append(load_keras_file(path, "MODEL"))  # Names a damaged file.
         name, count = path.stem, 2
         while name in names:
             name, count = f"{path.stem}-{count}", count + 1

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import warn_if_scaled
 from lficam_tf.choices import TARGETS
 from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer
 from lficam_tf.explain.classifier_outputs import scores_model
@@ -290,6 +291,7 @@ def evaluate(
     images, labels, masks, model_names = _check_inputs(
         models, images, labels, masks, model_names, target
     )
+    warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     boxes = boxes_from_masks(masks) if masks is not None else None
     if pointing_tolerance is None:
         pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)

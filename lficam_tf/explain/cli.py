@@ -57,10 +57,10 @@ def parse_named_model(text):
 def load_model(path):
     """A `.keras` file as a Keras model, a SavedModel folder as a loaded one,
     `WEIGHTS:BACKBONE[:HEAD]` as the package's trained classifier."""
-    import keras
     import tensorflow as tf
 
     import lficam_tf.models  # noqa: F401  Registers the package's classes.
+    from lficam_tf.models.serialization import load_keras_file
 
     named = parse_named_model(path)
     if named is not None:
@@ -70,7 +70,7 @@ def load_model(path):
     if path.is_dir() and (path / "saved_model.pb").is_file():
         return tf.saved_model.load(str(path))
     if path.is_file() and path.suffix in (".keras", ".h5"):
-        return keras.saving.load_model(path)
+        return load_keras_file(path, "MODEL")  # Says when the file is damaged.
     hint = ""
     if path.is_dir() and any(child.name.isdigit() for child in path.iterdir()):
         hint = " This looks like an export base folder: pass a version folder."
@@ -107,6 +107,32 @@ def find_images(inputs):
                 f"Received: {str(path)!r}, which does not exist."
             )
     return files, folders
+
+
+def drop_earlier_overlays(files, out):
+    """`(files, dropped)`: `files` without the overlays written into `out`.
+
+    With `--out` inside an input folder (`lficam-explain DIR --out DIR`), a
+    rerun would explain the overlays of the run before: the PNGs directly in
+    `out` that its predictions.json lists, or named `<name>_<method>.png`,
+    are left out.
+    """
+    out = pathlib.Path(out)
+    if not out.is_dir():
+        return files, []
+    written = set()
+    try:
+        report = json.loads((out / "predictions.json").read_text())
+        written = {record["overlay"] for record in report["images"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    suffixes = tuple(f"_{m}.png" for m in METHODS if m != "native")
+    here = out.resolve()
+    kept, dropped = [], []
+    for path in files:
+        ours = path.name in written or path.name.endswith(suffixes)
+        (dropped if ours and path.parent.resolve() == here else kept).append(path)
+    return kept, dropped
 
 
 def read_class_names(path, num_classes):
@@ -324,6 +350,15 @@ def run(args):
             f"`--batch-size` must be a positive int. Received: --batch-size {args.batch_size}"
         )
     files, folders = find_images(args.inputs)
+    files, earlier = drop_earlier_overlays(files, args.out)
+    if earlier and not files:
+        raise ValueError(
+            "`IMAGE_OR_FOLDER` must hold images other than the overlays of an "
+            f"earlier run into --out. Received: only {len(earlier)} such "
+            f"overlays in {args.out!r}."
+        )
+    if earlier and not args.quiet:
+        print(f"{PROG}: left out {len(earlier)} overlays of an earlier run in {args.out}")
     model = load_model(args.model)
     explainer = get_explainer(
         model,

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.checks import check_int
+from lficam_tf.checks import check_int, warn_if_scaled
 from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
 from lficam_tf.explain.maps import check_class_index
@@ -156,7 +156,41 @@ def _new_explainer(
     return CAM_METHODS[method](model, layer=layer, strip_softmax=strip_softmax)
 
 
+def _dataset_images(dataset):
+    """The images of a `tf.data.Dataset` of batches, as one array.
+
+    Its elements are image batches, or tuples / dicts whose first entry
+    (dicts: `"images"`) is one, as `model.fit` takes them; labels are
+    ignored.
+    """
+    batches = []
+    for element in dataset.as_numpy_iterator():
+        if isinstance(element, dict):
+            element = element.get("images")
+        elif isinstance(element, (tuple, list)):
+            element = element[0] if len(element) else None
+        element = np.asarray(element) if element is not None else None
+        if element is None or element.ndim != 4:
+            shape = None if element is None else element.shape
+            raise ValueError(
+                "`images` as a tf.data.Dataset must yield batches of RGB images "
+                "(batch_size, height, width, 3), alone or first in a tuple "
+                "(images, labels), or under 'images' in a dict. Received: an "
+                f"element of shape {shape}. Batch it (dataset.batch(32)) or "
+                "map it to the images."
+            )
+        batches.append(element)
+    if not batches:
+        raise ValueError(
+            "`images` must hold at least one image. Received: an empty "
+            "tf.data.Dataset."
+        )
+    return np.concatenate(batches)
+
+
 def _check_images(images):
+    if hasattr(images, "element_spec") and hasattr(images, "as_numpy_iterator"):
+        images = _dataset_images(images)  # A tf.data.Dataset of batches.
     if isinstance(images, (list, tuple)):
         images = np.stack(images)
     try:
@@ -224,7 +258,8 @@ def explain(
             native map only, a SavedModel loaded with `tf.saved_model.load`.
         images: RGB images as the model takes them, `(batch_size, height,
             width, 3)`: float in 0..255 for the package's models (uint8 is
-            accepted and converted).
+            accepted and converted); or a `tf.data.Dataset` of such batches
+            (alone, or first in `(images, labels)`), read whole.
         method: str. One of `METHODS`. Defaults to `"native"`.
         class_index: None (explain the prediction), an int, or an int array
             `(batch_size,)`. LFI-CAM's and ABN's maps are the same for every
@@ -270,6 +305,7 @@ def explain(
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     images = _check_images(images)
+    warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     explainer = get_explainer(
         model,
         method,

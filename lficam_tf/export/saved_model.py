@@ -20,7 +20,15 @@ def check_classifier(model):
             "`model` must be a keras.Model from lficam_tf.build_model. "
             f"Received: model={model!r} of type {type(model).__name__}"
         )
-    outputs = model.output
+    try:
+        outputs = model.output
+    except (AttributeError, ValueError):  # Keras: "has never been called"
+        raise ValueError(
+            f"`model` must be a keras.Model from lficam_tf.build_model, which "
+            f"returns a dict with {LOGITS!r} (and {ATTENTION!r}). Received: a "
+            f"{type(model).__name__} that has never been called, so it has "
+            "neither inputs nor outputs to export."
+        ) from None
     if not isinstance(outputs, dict) or LOGITS not in outputs:
         raise ValueError(
             f"`model` must return a dict with {LOGITS!r} (and {ATTENTION!r} for "

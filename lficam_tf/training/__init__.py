@@ -19,7 +19,8 @@ exported model, the library behind `python train_tf.py`.
 
 import importlib
 
-from lficam_tf.training.config import ConfigError, TrainConfig
+from lficam_tf.training.config import ConfigError, TrainConfig, make_config
+from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.presets import PRESETS, get_preset, list_presets
 
 # Loaded on first use, so that `train_tf.py --help` (which imports the
@@ -28,7 +29,6 @@ _LAZY = {
     "configure_threads": "strategy",
     "select_strategy": "strategy",
     "TrainResult": "trainer",
-    "make_config": "trainer",
     "train": "trainer",
 }
 
@@ -37,6 +37,7 @@ __all__ = [
     "ConfigError",
     "TrainConfig",
     "TrainResult",
+    "TrainingDiverged",
     "configure_threads",
     "get_preset",
     "list_presets",

@@ -7,15 +7,22 @@ TensorBoard and BackupAndRestore).
   up where it was after a resume. Keras' `ModelCheckpoint` writes in place
   (a kill mid-write leaves a broken file) and forgets its best value when a
   run resumes.
+  A new best waits under a pending name until its epoch's checkpoint is
+  written (`PromoteBest`), so a kill in between keeps no model of an epoch
+  the resumed run repeats.
 - `AttentionImages`: overlays of the model's maps on fixed test images,
   written to TensorBoard (`tf.summary.image`) after every epoch, so a user
   watches the maps form; with masks, their energy-based pointing game too.
 - `Throughput`: training images per second per epoch.
+- `StopOnNonFiniteLoss`: Keras' `TerminateOnNaN`, raising an error that
+  names the epoch and what to try before the epoch's files are written, so
+  a diverged run exports nothing and keeps its last good checkpoint.
 - `RestoreOnly`: `BackupAndRestore` that restores and never writes, for the
   non-chief workers of a multi-worker run.
 """
 
 import json
+import math
 import time
 
 import keras
@@ -25,7 +32,12 @@ import tensorflow as tf
 from lficam_tf.explain import explain_with, get_explainer, overlay
 from lficam_tf.metrics import energy_pointing_game
 from lficam_tf.models.outputs import LOGITS, native_method
-from lficam_tf.training.run_dir import atomic_save_model, atomic_write_text
+from lficam_tf.training.errors import TrainingDiverged
+from lficam_tf.training.run_dir import (
+    atomic_save_model,
+    atomic_write_text,
+    promote_pending_best,
+)
 
 
 def accuracy_key(logs, validation=True):
@@ -55,13 +67,19 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             and `best_epoch` (1-based), read back when a run resumes.
         save: bool. False for processes that must not write (non-chief
             workers); the state is still tracked. Defaults to `True`.
+        pending: `(model_path, state_path)` or None. Where a new best is
+            written instead, for `PromoteBest` to move in place once the
+            epoch's checkpoint is written (so that a kill in between leaves
+            no best model of an epoch the resumed run repeats). Defaults to
+            `None` (written in place).
     """
 
-    def __init__(self, model_path, state_path, save=True):
+    def __init__(self, model_path, state_path, save=True, pending=None):
         super().__init__()
         self.model_path = model_path
         self.state_path = state_path
         self.save = save
+        self.pending = pending
         self.best_accuracy = None
         self.best_epoch = None
 
@@ -83,11 +101,30 @@ class BestModelCheckpoint(keras.callbacks.Callback):
             return
         self.best_accuracy, self.best_epoch = value, epoch + 1
         if self.save:
-            atomic_save_model(self.model, self.model_path)
+            model_path, state_path = self.pending or (self.model_path, self.state_path)
+            atomic_save_model(self.model, model_path)
             atomic_write_text(
-                self.state_path,
+                state_path,
                 json.dumps({"best_accuracy": value, "best_epoch": epoch + 1}, indent=2),
             )
+
+
+class PromoteBest(keras.callbacks.Callback):
+    """After the epoch's checkpoint: the pending best model takes its place.
+
+    Placed after `BackupAndRestore`, so `best.keras` / `best.json` only ever
+    hold a checkpointed epoch (`run_dir.promote_pending_best`).
+
+    Args:
+        run: the `RunDir`.
+    """
+
+    def __init__(self, run):
+        super().__init__()
+        self.run = run
+
+    def on_epoch_end(self, epoch, logs=None):
+        promote_pending_best(self.run)
 
 
 class AttentionImages(keras.callbacks.Callback):
@@ -179,6 +216,57 @@ class Throughput(keras.callbacks.Callback):
     def images_per_second(self):
         """The median over epochs, or None before an epoch of 2+ batches."""
         return float(np.median(self.per_epoch)) if self.per_epoch else None
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop the run with `TrainingDiverged` once its loss is inf or NaN.
+
+    Keras' `TerminateOnNaN` sets `stop_training`, after which the epoch
+    still ends: its CSV row, best model and checkpoint are written from a
+    model of NaNs, and the run goes on to export it. This callback raises
+    instead, from the batch where the loss turned, so that none of the
+    epoch's files are written and the checkpoint of the last good epoch
+    stays. Put it first in the list.
+
+    Args:
+        checkpoints: the run's checkpoint folder, named in the message.
+        hint: str. What to try, for the message (the configuration's
+            learning rate, mixed precision, ...).
+    """
+
+    def __init__(self, checkpoints, hint=""):
+        super().__init__()
+        self.checkpoints = checkpoints
+        self.hint = hint
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check((logs or {}).get("loss"), f"step {batch + 1}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._check((logs or {}).get("loss"), "the end")
+
+    def _check(self, loss, where):
+        if loss is None or math.isfinite(float(loss)):
+            return
+        epoch = self._epoch + 1
+        if self._epoch:
+            kept = (
+                f"The checkpoint of epoch {self._epoch}, the last good one, is "
+                f"kept in {self.checkpoints} (rerunning the same command resumes "
+                "from it, with the same settings)"
+            )
+        else:
+            kept = "No epoch had finished, so there is no checkpoint"
+        raise TrainingDiverged(
+            f"The training loss became {float(loss)} at {where} of epoch {epoch}: "
+            "the model diverged, so the run stopped and nothing was exported. "
+            f"{kept}. {self.hint}".rstrip(),
+            epoch=epoch,
+        )
 
 
 class RestoreOnly(keras.callbacks.BackupAndRestore):

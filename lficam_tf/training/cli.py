@@ -27,6 +27,7 @@ from lficam_tf.training.config import (
     ConfigError,
     TrainConfig,
 )
+from lficam_tf.training.errors import TrainingDiverged
 from lficam_tf.training.presets import PRESETS, list_presets
 
 _CHOICES = {
@@ -184,7 +185,8 @@ def main(argv=None):
     """Run `train_tf.py` with `argv` (default: `sys.argv[1:]`).
 
     Returns:
-        The exit status: 0 on success, 2 for a configuration error.
+        The exit status: 0 on success, 2 for a configuration error, 1 for
+        a run whose loss turned inf or NaN (`TrainingDiverged`).
     """
     parser = build_parser()
     args = vars(parser.parse_args(argv))
@@ -202,7 +204,8 @@ def main(argv=None):
     import_tensorflow()
     from lficam_tf.training.config import field_names
     from lficam_tf.training.run_dir import resume_config
-    from lficam_tf.training.trainer import make_config, train
+    from lficam_tf.training.config import make_config
+    from lficam_tf.training.trainer import train
 
     overrides = {k: v for k, v in args.items() if k in field_names()}
     try:
@@ -219,4 +222,9 @@ def main(argv=None):
             raise
         print(f"train_tf.py: error: {error}", file=sys.stderr)
         return 2
+    except TrainingDiverged as error:
+        if show_traceback:
+            raise
+        print(f"train_tf.py: error: {error}", file=sys.stderr)
+        return 1
     return 0

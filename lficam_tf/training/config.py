@@ -15,7 +15,6 @@ the values is `lficam_tf.training.config_rules`', the recipes
 """
 
 import dataclasses
-import difflib
 import json
 
 from lficam_tf import checks
@@ -43,6 +42,11 @@ RESUME_IGNORED = (
     "jit_compile",
     "verbose",
 )
+
+
+#: Test images in attention.png (one row each: the image, then its map), the
+#: first of the `attention_images` TensorBoard shows.
+FIGURE_IMAGES = 8
 
 
 def _field(default, help, **kwargs):
@@ -208,7 +212,10 @@ class TrainConfig:
         "own) or 'INTER,INTRA'",
     )
     attention_images: int = _field(
-        16, "fixed test images shown in attention.png and TensorBoard each epoch"
+        16,
+        "fixed test images whose maps TensorBoard shows after each epoch; "
+        f"attention.png shows the first {FIGURE_IMAGES} of them at the end; 0 "
+        "writes neither",
     )
     serving_version: int = _field(1, "version folder of the TF Serving export")
     verbose: str | int = _field(
@@ -244,7 +251,8 @@ class TrainConfig:
             values["lr_steps"] = ()
         if schedule not in (None, "cosine") and "warmup_epochs" not in overrides:
             values["warmup_epochs"] = 0.0
-        _reresolve_weight_decay_mode(values, overrides)
+        overrides = dict(overrides)
+        config_rules.reresolve_weight_decay_mode(values, overrides)
         values.update(overrides)
         values["preset"] = preset
         return cls(**values)
@@ -253,7 +261,7 @@ class TrainConfig:
         """A copy with `changes` (field names) replaced, checked again."""
         check_field_names(changes)
         changes = dict(changes)
-        _reresolve_weight_decay_mode(self.to_dict(), changes)
+        config_rules.reresolve_weight_decay_mode(self.to_dict(), changes)
         return dataclasses.replace(self, **changes)
 
     def to_dict(self):
@@ -295,16 +303,40 @@ class TrainConfig:
         return self.mixup > 0 or self.cutmix > 0
 
 
-def _reresolve_weight_decay_mode(values, changes):
-    """A new optimizer brings its own weight decay rule, unless one is given.
+@lficam_export("lficam_tf.training.make_config")
+def make_config(config=None, **overrides):
+    """A `TrainConfig` from a config, a dict, a preset name or nothing.
 
-    `changes` gets `weight_decay_mode="auto"` when it changes the optimizer
-    of `values` without naming a rule, as a schedule override drops the
-    options of the preset's schedule.
+    Here, beside `TrainConfig`, so that making a configuration imports
+    neither Keras nor TensorFlow (`lficam_tf.training.trainer` imports it
+    from here, as before).
+
+    Args:
+        config: None (the `preset` override, else "shapes"), a preset name,
+            a `TrainConfig`, or a dict of its fields.
+        **overrides: `TrainConfig` fields to replace.
+
+    Example:
+
+    >>> make_config("cifar", epochs=30).lr_steps
+    (15, 22)
+    >>> make_config(epochs=2).dataset
+    'shapes'
     """
-    optimizer = changes.get("optimizer", values.get("optimizer"))
-    if optimizer != values.get("optimizer") and "weight_decay_mode" not in changes:
-        changes["weight_decay_mode"] = "auto"
+    if config is None or isinstance(config, str):
+        values = dict(overrides)
+        preset = values.pop("preset", None) or config or "shapes"
+        return TrainConfig.from_preset(preset, **values)
+    if isinstance(config, TrainConfig):
+        return config.replace(**overrides) if overrides else config
+    if isinstance(config, dict):
+        values = {**config, **overrides}
+        preset = values.pop("preset", "shapes")
+        return TrainConfig.from_preset(preset, **values)
+    raise TypeError(
+        "`config` must be a TrainConfig, a dict of its fields, a preset name or "
+        f"None. Received: config={config!r} of type {type(config).__name__}"
+    )
 
 
 def scale_lr_steps(lr_steps, epochs, new_epochs):
@@ -332,10 +364,9 @@ def check_field_names(values):
     names = field_names()
     for key in values:
         if key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
             raise ConfigError(
-                f"Unknown training option {key!r}.{hint} Options: {', '.join(names)}."
+                f"Unknown training option {key!r}.{checks.did_you_mean(key, names)} "
+                f"Options: {', '.join(names)}."
             )
 
 

@@ -9,7 +9,8 @@ their `TypeError` / `ValueError` as a `ConfigError`, which `train_tf.py`
 prints without a traceback. Neither Keras nor TensorFlow is imported.
 """
 
-import difflib
+import dataclasses
+import math
 
 from lficam_tf import checks
 from lficam_tf.choices import (
@@ -76,15 +77,43 @@ def parse_devices(value):
     )
 
 
+def resolve_weight_decay_mode(mode, optimizer):
+    """The weight decay rule "auto" stands for: the optimizer's own.
+
+    Coupled L2 for SGD (the authors' PyTorch SGD), decoupled for Adam and
+    AdamW (which only decouple); any other mode is returned as given.
+
+    >>> resolve_weight_decay_mode("auto", "sgd"), resolve_weight_decay_mode("auto", "adamw")
+    ('coupled', 'decoupled')
+    """
+    if mode != "auto":
+        return mode
+    return "coupled" if optimizer == "sgd" else "decoupled"
+
+
+def reresolve_weight_decay_mode(values, changes):
+    """A new optimizer brings its own weight decay rule, unless one is given.
+
+    `changes` (a dict, changed in place) gets `weight_decay_mode="auto"`
+    when it changes the optimizer of `values` without naming a rule, as a
+    schedule override drops the options of the preset's schedule.
+    """
+    optimizer = changes.get("optimizer", values.get("optimizer"))
+    if optimizer != values.get("optimizer") and "weight_decay_mode" not in changes:
+        changes["weight_decay_mode"] = "auto"
+
+
 def normalize(config):
     """Bring `config`'s values to their one form (in place, before `validate`)."""
     _set(config, "image_size", parse_image_size(config.image_size))
     _set(config, "devices", parse_devices(config.devices))
     if config.augmentation is None:
         _set(config, "augmentation", "none")
-    if config.weight_decay_mode == "auto":
-        rule = "coupled" if config.optimizer == "sgd" else "decoupled"
-        _set(config, "weight_decay_mode", rule)
+    _set(
+        config,
+        "weight_decay_mode",
+        resolve_weight_decay_mode(config.weight_decay_mode, config.optimizer),
+    )
     steps = config.lr_steps
     if isinstance(steps, str):
         try:
@@ -95,15 +124,7 @@ def normalize(config):
         _set(config, "lr_steps", tuple(steps))
     if isinstance(config.verbose, str) and config.verbose.isdigit():
         _set(config, "verbose", int(config.verbose))
-    for name in (
-        "learning_rate",
-        "lr_decay",
-        "warmup_epochs",
-        "momentum",
-        "weight_decay",
-        "mixup",
-        "cutmix",
-    ):
+    for name in FLOAT_FIELDS:
         value = getattr(config, name)
         if _is_number(value):
             _set(config, name, float(value))
@@ -112,10 +133,9 @@ def normalize(config):
 def _choice(config, name, choices):
     value = getattr(config, name)
     if value not in choices:
-        close = difflib.get_close_matches(str(value), [str(c) for c in choices], n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
-            f"`{name}` must be one of {choices}. Received: {name}={value!r}.{hint}"
+            f"`{name}` must be one of {choices}. Received: {name}={value!r}."
+            + checks.did_you_mean(value, choices)
         )
 
 
@@ -152,8 +172,50 @@ def _number(config, name, low=0.0, high=None, open_low=False):
         )
 
 
+#: The fields that hold a real number (float) rather than a count.
+FLOAT_FIELDS = (
+    "learning_rate",
+    "lr_decay",
+    "warmup_epochs",
+    "momentum",
+    "weight_decay",
+    "mixup",
+    "cutmix",
+)
+
+
+def _finite(config):
+    """Refuse inf and NaN in every number field, before the other rules.
+
+    A range test such as `value > 0` lets `inf` through (and a NaN learning
+    rate of `inf` trains a model of NaNs that looks finished), so each number
+    is first checked to be finite, with one message for all of them.
+    """
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if _is_number(value) and not math.isfinite(value):
+            flag = "--" + field.name.replace("_", "-")
+            raise ConfigError(
+                f"`{field.name}` must be a finite number. Received: "
+                f"{field.name}={value!r}. Pass a number such as {flag} "
+                f"{_FINITE_EXAMPLE.get(field.name, 1)}."
+            )
+
+
+_FINITE_EXAMPLE = {
+    "learning_rate": 0.1,
+    "lr_decay": 0.1,
+    "warmup_epochs": 0,
+    "momentum": 0.9,
+    "weight_decay": "1e-4",
+    "mixup": 0,
+    "cutmix": 0,
+}
+
+
 def validate(config):
     """Raise `ConfigError`, with the fix, for the first value that cannot run."""
+    _finite(config)
     for name in ("dataset", "backbone", "preset"):
         value = getattr(config, name)
         if not isinstance(value, str) or not value:

@@ -21,10 +21,8 @@ from lficam_tf.metrics import energy_pointing_game
 from lficam_tf.models import outputs as model_outputs
 from lficam_tf.training import callbacks as callbacks_lib
 from lficam_tf.training import run_dir as run_dir_lib
+from lficam_tf.training.config import FIGURE_IMAGES
 from lficam_tf.training.run_data import masks_for
-
-#: Test images in attention.png (one row each: the image, then its map).
-FIGURE_IMAGES = 8
 
 
 def evaluate_maps(model, test_data, masks=None, keep=16):
@@ -181,8 +179,18 @@ def summary_text(metrics, run):
             f"training speed {metrics['train_images_per_second']:.0f} images/s"
         )
     lines.append(f"wall time {metrics['wall_seconds']:.0f} s")
-    lines.append(
-        f"wrote {run.path}: model.keras, best.keras, serving/, attention.png, "
-        "metrics.json, training_log.csv, tensorboard/"
-    )
+    written = [
+        name
+        for name, path in (
+            ("model.keras", run.model),
+            ("best.keras", run.best_model),
+            ("serving/", run.serving),
+            ("attention.png", run.attention_png),  # not with attention_images=0
+            ("metrics.json", run.metrics),
+            ("training_log.csv", run.csv_log),
+            ("tensorboard/", run.tensorboard),
+        )
+        if path.exists()
+    ]
+    lines.append(f"wrote {run.path}: {', '.join(written)}")
     return "\n".join(lines)

@@ -1,10 +1,13 @@
 """The fit loop of a run: its callbacks, resuming, `model.fit`.
 
 `make_callbacks` gives the run's callbacks in the order that makes a kill
-safe: the chief's `BackupAndRestore` comes last, so that an epoch counts as
-done only once the best model, the CSV and TensorBoard logs and the time so
-far are written. The other workers track the best accuracy and restore the
-chief's checkpoint, writing nothing. `fit` runs `model.fit`, or the custom
+safe: the chief's `BackupAndRestore` comes after the others, so that an
+epoch counts as done only once the best model, the CSV and TensorBoard logs
+and the time so far are written; a new best model waits under a pending
+name until then (`PromoteBest`, last), and a resume drops what a kill left
+of a lost epoch (`run_dir.agree_with_checkpoint`). A loss of inf or NaN
+stops the run first (`StopOnNonFiniteLoss`). The other workers track the
+best accuracy and restore the chief's checkpoint, writing nothing. `fit` runs `model.fit`, or the custom
 loop of `lficam_tf.training.multiworker` under
 `MultiWorkerMirroredStrategy`. A resumed run picks up where its checkpoint
 is (`completed_epochs`), through `BackupAndRestore`.
@@ -30,6 +33,23 @@ def completed_epochs(run):
         return 0
 
 
+def divergence_hint(config):
+    """What to try when the loss of a run of `config` turns inf or NaN."""
+    tries = [
+        f"a lower learning rate (--learning-rate {config.learning_rate / 10:g}; "
+        f"it is {config.learning_rate:g})"
+    ]
+    if config.mixed_precision == "float16":
+        tries.append("float32 or bfloat16 instead of --mixed-precision float16")
+    if config.warmup_epochs == 0 and config.schedule == "cosine":
+        tries.append("a warm-up (--warmup-epochs 1)")
+    return (
+        "Try "
+        + ", or ".join(tries)
+        + ", in a new run (another --output-dir, or none for a fresh folder)."
+    )
+
+
 def make_callbacks(config, run, chief, shown, start):
     """The run's callbacks.
 
@@ -46,8 +66,17 @@ def make_callbacks(config, run, chief, shown, start):
         `BestModelCheckpoint` and `Throughput`, read when the run finishes.
     """
     throughput = callbacks_lib.Throughput(config.batch_size)
-    best = callbacks_lib.BestModelCheckpoint(run.best_model, run.best_state, save=chief)
-    callbacks = [throughput]
+    best = callbacks_lib.BestModelCheckpoint(
+        run.best_model,
+        run.best_state,
+        save=chief,
+        pending=(run.pending_best_model, run.pending_best_state),
+    )
+    # First: a loss of inf or NaN stops the run before any file of its epoch.
+    callbacks = [
+        callbacks_lib.StopOnNonFiniteLoss(run.checkpoints, divergence_hint(config)),
+        throughput,
+    ]
     if chief:
         if shown is not None:
             callbacks.append(
@@ -65,10 +94,12 @@ def make_callbacks(config, run, chief, shown, start):
                     run, time.perf_counter() - start
                 )
             ),
-            # Last: an epoch counts as done only once everything above is written.
+            # An epoch counts as done only once everything above is written.
             keras.callbacks.BackupAndRestore(
                 str(run.checkpoints), double_checkpoint=True, delete_checkpoint=False
             ),
+            # Then its best model, if new, takes the place of the old one.
+            callbacks_lib.PromoteBest(run),
         ]
     else:
         callbacks += [best, callbacks_lib.RestoreOnly(str(run.checkpoints))]

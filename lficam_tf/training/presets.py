@@ -30,6 +30,7 @@ Keras' decoupled `weight_decay` (w -= lr * wd * w) with the same number.
 """
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import did_you_mean
 from lficam_tf.training.errors import ConfigError
 
 _PAPER_SCHEDULE = {
@@ -97,6 +98,7 @@ def get_preset(name):
     """
     if name not in PRESETS:
         raise ConfigError(
-            f"Unknown preset {name!r}. `preset` must be one of {list_presets()}."
+            f"Unknown preset {name!r}.{did_you_mean(name, PRESETS)} `preset` "
+            f"must be one of {list_presets()}."
         )
     return dict(PRESETS[name])

@@ -6,6 +6,9 @@ Layout (`RunDir`):
     checkpoints/          BackupAndRestore's checkpoint (model + optimizer +
                           epoch), rewritten every epoch, removed at the end
     best.keras, best.json the model of the best test accuracy so far
+                          (a new best is written as .best.pending.keras /
+                          .json first, and takes their place once its
+                          epoch's checkpoint is written)
     training_log.csv      one row per epoch (Keras CSVLogger)
     tensorboard/          scalars and attention overlays per epoch
     model.keras           the final model          } written at the end,
@@ -19,13 +22,20 @@ run never looks finished. A folder with `config.json` and no
 `metrics.json` is an unfinished run, which the same command resumes; the
 resume removes the temporary files a killed run left
 (`remove_partial_files`), and adds the time of the earlier calls, kept in
-`checkpoints/wall_seconds.json`, to the run's `wall_seconds`. A folder that
+`checkpoints/wall_seconds.json`, to the run's `wall_seconds`. A kill
+between an epoch's files and its checkpoint loses that epoch: the resume
+makes every file agree with the checkpoint it resumes from
+(`agree_with_checkpoint`: the CSV rows of later epochs are dropped, a best
+model of a lost epoch is dropped, one of a kept epoch takes its place). A
+folder that
 cannot be written (read-only, full) is a `ConfigError` naming it
 (`output_errors`).
 """
 
 import contextlib
+import csv
 import errno
+import io
 import json
 import os
 import pathlib
@@ -54,6 +64,9 @@ class RunDir:
         self.wall_seconds = self.checkpoints / "wall_seconds.json"
         self.best_model = self.path / "best.keras"
         self.best_state = self.path / "best.json"
+        # A new best, until its epoch's checkpoint is written.
+        self.pending_best_model = self.path / ".best.pending.keras"
+        self.pending_best_state = self.path / ".best.pending.json"
         self.csv_log = self.path / "training_log.csv"
         self.tensorboard = self.path / "tensorboard"
         self.model = self.path / "model.keras"
@@ -61,6 +74,8 @@ class RunDir:
         self.attention_png = self.path / "attention.png"
         self.metrics = self.path / "metrics.json"
         self.lock = self.path / ".lock"
+        # Whether `reserve_new_run` made the (empty) folder for this run.
+        self.reserved = False
 
     def __repr__(self):
         return f"RunDir({str(self.path)!r})"
@@ -207,7 +222,11 @@ def find_unfinished_run(config, root=RUNS_ROOT):
 
 
 def new_run_path(config, root=RUNS_ROOT):
-    """A fresh `root/<preset>-<date>-<time>` path (suffixed if it exists)."""
+    """A fresh `root/<preset>-<date>-<time>` path (suffixed if it exists).
+
+    Only a name: two processes may get the same one. `reserve_new_run`
+    makes it theirs.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     base = pathlib.Path(root) / f"{config.preset}-{stamp}"
     path, count = base, 1
@@ -217,15 +236,39 @@ def new_run_path(config, root=RUNS_ROOT):
     return path
 
 
+def reserve_new_run(config, root=RUNS_ROOT):
+    """A fresh `root/<preset>-<date>-<time>[-N]` folder, made for this run.
+
+    The folder is created with an exclusive `mkdir`, so that two runs
+    started in the same second (without `--output-dir`) get two folders:
+    the second one's `mkdir` fails and it takes the next suffix. The
+    `RunDir` is marked `reserved`: `train` removes the empty folder if the
+    run fails before it starts.
+    """
+    while True:
+        path = new_run_path(config, root)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()
+        except FileExistsError:  # Another process took it just now.
+            continue
+        run = RunDir(path)
+        run.reserved = True
+        return run
+
+
 def choose_run_dir(config):
-    """Choose and check the output folder of `config`; writes nothing.
+    """Choose and check the output folder of `config`.
+
+    Writes nothing, except the empty folder of a fresh default run
+    (`reserve_new_run`), which makes its name unique.
 
     - `config.output_dir` given: a new or empty folder starts a run; a
       folder with an unfinished run of the same configuration resumes it;
       a different configuration, a finished run or foreign files are errors.
     - no `output_dir`: the newest unfinished run of the same configuration
       under `runs/` resumes (so rerunning a killed command continues it),
-      else a fresh `runs/<preset>-<time>` folder.
+      else a fresh `runs/<preset>-<time>` folder, made empty at once.
 
     Returns:
         `(run_dir, resumed)`: a `RunDir` and whether it holds a run to resume.
@@ -236,7 +279,7 @@ def choose_run_dir(config):
     if config.output_dir is None:
         run = find_unfinished_run(config)
         if run is None:
-            run = RunDir(new_run_path(config))
+            run = reserve_new_run(config)
         elif config.verbose != 0:
             print(
                 f"Resuming the unfinished run in {run.path} (same configuration). "
@@ -338,6 +381,60 @@ def remove_partial_files(run):
                 path.unlink(missing_ok=True)
             removed.append(path)
     return sorted(removed)
+
+
+def promote_pending_best(run):
+    """Make the pending best model (if any) `best.keras` / `best.json`.
+
+    Called once the epoch of the pending best is in the checkpoint. The
+    model is renamed first, then its state: after a kill in between, the
+    state's rename is what is left to do (`agree_with_checkpoint` does it).
+    """
+    if run.pending_best_model.exists():
+        os.replace(run.pending_best_model, run.best_model)
+    if run.pending_best_state.exists():
+        os.replace(run.pending_best_state, run.best_state)
+
+
+def agree_with_checkpoint(run, epochs):
+    """Make the run's files agree with a checkpoint of `epochs` epochs.
+
+    An epoch's CSV row and best model are written before its checkpoint, so
+    a kill in between leaves files of an epoch the resumed run repeats: its
+    CSV row is dropped (no duplicate rows), and a pending best model of that
+    epoch is deleted, while one of a checkpointed epoch takes its place
+    (`promote_pending_best`). Call with the lock held, before training.
+
+    Args:
+        run: the `RunDir`.
+        epochs: int. The epochs the checkpoint holds (`completed_epochs`).
+    """
+    try:
+        pending = json.loads(run.pending_best_state.read_text())["best_epoch"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pending = None
+    if pending is not None and pending <= epochs:
+        promote_pending_best(run)
+    else:  # A lost epoch's best, or a model whose state was never written.
+        run.pending_best_model.unlink(missing_ok=True)
+        run.pending_best_state.unlink(missing_ok=True)
+    try:
+        text = run.csv_log.read_text()
+    except FileNotFoundError:
+        return
+    lines = text.splitlines(keepends=True)
+    if not lines:
+        return
+    kept = [lines[0]]
+    for line in lines[1:]:
+        row = next(csv.reader(io.StringIO(line)), None)
+        try:
+            if row and int(row[0]) < epochs:
+                kept.append(line)
+        except ValueError:
+            continue  # A row cut short by the kill.
+    if len(kept) != len(lines):
+        atomic_write_text(run.csv_log, "".join(kept))
 
 
 def earlier_wall_seconds(run):

@@ -36,6 +36,7 @@ from lficam_tf.training import model_setup
 from lficam_tf.training import run_data
 from lficam_tf.training import run_dir as run_dir_lib
 from lficam_tf.training.config import TrainConfig
+from lficam_tf.training.config import make_config  # noqa: F401 (importable here)
 from lficam_tf.training.errors import ConfigError
 
 # Imported from here by callers that predate the split into modules.
@@ -72,38 +73,6 @@ class TrainResult:
     metrics: dict
     model: keras.Model
     history: dict
-
-
-@lficam_export("lficam_tf.training.make_config")
-def make_config(config=None, **overrides):
-    """A `TrainConfig` from a config, a dict, a preset name or nothing.
-
-    Args:
-        config: None (the `preset` override, else "shapes"), a preset name,
-            a `TrainConfig`, or a dict of its fields.
-        **overrides: `TrainConfig` fields to replace.
-
-    Example:
-
-    >>> make_config("cifar", epochs=30).lr_steps
-    (15, 22)
-    >>> make_config(epochs=2).dataset
-    'shapes'
-    """
-    if config is None or isinstance(config, str):
-        values = dict(overrides)
-        preset = values.pop("preset", None) or config or "shapes"
-        return TrainConfig.from_preset(preset, **values)
-    if isinstance(config, TrainConfig):
-        return config.replace(**overrides) if overrides else config
-    if isinstance(config, dict):
-        values = {**config, **overrides}
-        preset = values.pop("preset", "shapes")
-        return TrainConfig.from_preset(preset, **values)
-    raise TypeError(
-        "`config` must be a TrainConfig, a dict of its fields, a preset name or "
-        f"None. Received: config={config!r} of type {type(config).__name__}"
-    )
 
 
 def _check_compatible(config, strategy):
@@ -165,6 +134,9 @@ def train(config=None, *, resume=None, **overrides):
         ConfigError: a configuration that cannot run (the message says how
             to fix it), found before anything is written; or an output
             folder that cannot be written (read-only, full), named.
+        TrainingDiverged: the loss turned inf or NaN; the message names the
+            epoch and what to try. Nothing is exported, and the checkpoint
+            of the last good epoch stays in the run's folder.
 
     Example:
 
@@ -190,7 +162,7 @@ def train(config=None, *, resume=None, **overrides):
     chief = is_chief(strategy)
 
     run, resumed = run_dir_lib.choose_run_dir(config)
-    created = not run.path.exists()
+    created = run.reserved or not run.path.exists()
     lock = None
     try:
         # A read-only or full folder: one message naming it (ConfigError).
@@ -231,6 +203,9 @@ def _train(config, strategy, run, resumed, chief, start):
         )
 
     done = fitting.completed_epochs(run) if resumed else 0
+    if chief and resumed:
+        # A kill between an epoch's files and its checkpoint: drop that epoch.
+        run_dir_lib.agree_with_checkpoint(run, done)
     _say(
         chief,
         verbose,

@@ -110,6 +110,18 @@ def test_a_model_without_a_logits_dict_is_refused(tmp_path):
         export(plain, tmp_path)
 
 
+def test_a_model_never_called_is_refused_in_our_words(tmp_path):
+    # Keras' own "has never been called" names no fix.
+    model = keras.Sequential([keras.layers.Dense(2)])
+    with pytest.raises(
+        ValueError,
+        match=r"`model` must be a keras.Model from lficam_tf.build_model.*"
+        r"Received: a Sequential that has never been called",
+    ):
+        export(model, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_top_k_is_capped_at_the_number_of_classes(models, tmp_path):
     path = export(models["baseline"], tmp_path, top_k=50)
     out = tf.saved_model.load(str(path)).signatures["serving_default"](

@@ -297,3 +297,60 @@ def test_no_gpu_noise_is_dropped_and_real_errors_kept(capfd):
 def test_print_config_refuses_cutmix_above_one(capsys):
     assert main(["--cutmix", "1.5", "--print-config"]) == 2
     assert "`cutmix` must be <= 1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flag", ["--learning-rate", "--weight-decay", "--mixup", "--lr-decay"]
+)
+@pytest.mark.parametrize("value", ["inf", "nan", "-inf"])
+def test_non_finite_numbers_are_refused(flag, value, capsys):
+    assert main([f"{flag}={value}", "--print-config"]) == 2
+    err = capsys.readouterr().err
+    name = flag[2:].replace("-", "_")
+    assert f"`{name}` must be a finite number" in err, err
+
+
+def test_a_default_folder_is_removed_when_the_run_cannot_start(
+    capsys, tmp_path, monkeypatch
+):
+    # The default folder is made when it is chosen (so that its name is
+    # unique); a run that fails before it starts leaves no folder behind.
+    monkeypatch.chdir(tmp_path)
+    argv = ["--dataset", "no/such/folder", "--threads", "tf", "--verbose", "0"]
+    assert main(argv) == 2
+    assert "no/such/folder" in capsys.readouterr().err
+    assert list((tmp_path / "runs").glob("*")) == []
+
+
+def test_attention_images_help_says_what_attention_png_shows():
+    from lficam_tf.training.finish import FIGURE_IMAGES
+
+    text = " ".join(build_parser().format_help().split())
+    assert (
+        f"attention.png shows the first {FIGURE_IMAGES} of them at the end; 0 "
+        "writes neither (default: 16)" in text
+    )
+
+
+def test_the_closing_line_names_only_the_files_written(tmp_path):
+    from lficam_tf.training.finish import summary_text
+
+    run = run_dir.RunDir(tmp_path)
+    for name in ("model.keras", "best.keras", "metrics.json", "training_log.csv"):
+        (tmp_path / name).write_text("x")
+    for name in ("serving", "tensorboard"):
+        (tmp_path / name).mkdir()
+    metrics = {
+        "test_accuracy": 0.5,
+        "best_test_accuracy": None,
+        "energy_pointing_game": None,
+        "train_images_per_second": None,
+        "wall_seconds": 3.0,
+    }
+    last = summary_text(metrics, run).splitlines()[-1]  # --attention-images 0
+    assert last == (
+        f"wrote {tmp_path}: model.keras, best.keras, serving/, metrics.json, "
+        "training_log.csv, tensorboard/"
+    )
+    (tmp_path / "attention.png").write_text("x")
+    assert "serving/, attention.png, metrics.json" in summary_text(metrics, run)

@@ -262,3 +262,41 @@ def test_one_job_per_module_and_no_import_circle():
     assert config.ConfigError is errors.ConfigError is presets.ConfigError
     assert config.parse_image_size is config_rules.parse_image_size
     assert ConfigError is errors.ConfigError
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+@pytest.mark.parametrize(
+    "name",
+    ["learning_rate", "lr_decay", "warmup_epochs", "momentum", "weight_decay", "mixup", "cutmix"],
+)
+def test_every_number_field_refuses_inf_and_nan(name, value):
+    # `learning_rate=inf` passed `> 0` and trained a model of NaNs.
+    with pytest.raises(ConfigError, match=rf"`{name}` must be a finite number"):
+        make_config(**{name: value})
+
+
+def test_making_a_config_imports_no_keras_or_tensorflow():
+    # make_config lives beside TrainConfig, not in the trainer (TensorFlow).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv[0] = 'train_tf.py'\n"  # no model code at import
+        "from lficam_tf.training.config import make_config\n"
+        "assert make_config('cifar', epochs=30).lr_steps == (15, 22)\n"
+        "heavy = sorted({'keras', 'tensorflow'} & set(sys.modules))\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_one_owner_of_the_weight_decay_auto_rule():
+    # config_rules owns "auto" (what it stands for, and that a new optimizer
+    # brings its own rule); the dataclass only calls it.
+    from lficam_tf.training import config, config_rules
+
+    assert make_config(optimizer="sgd").weight_decay_mode == "coupled"
+    assert make_config("cifar", optimizer="adamw").weight_decay_mode == "decoupled"
+    assert make_config("cifar").replace(optimizer="adam").weight_decay_mode == "decoupled"
+    assert config_rules.resolve_weight_decay_mode("decoupled", "sgd") == "decoupled"
+    assert not hasattr(config, "_reresolve_weight_decay_mode")

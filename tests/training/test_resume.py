@@ -152,3 +152,62 @@ def test_resume_sums_the_calls_time_and_removes_leftovers(tmp_path, monkeypatch)
     second = time.perf_counter() - begin
     assert calls == [False, True]
     assert seconds >= 0.3 + 0.1 and seconds > second  # both calls
+
+
+@pytest.mark.slow
+def test_a_kill_between_the_csv_row_and_the_checkpoint(tmp_path, monkeypatch):
+    """Epoch 2's CSV row and best model are written, then the process dies
+    before its checkpoint: the resumed run repeats epoch 2, and every file
+    agrees with the checkpoint (no duplicate row, no best model of the lost
+    epoch)."""
+    from lficam_tf.training import fitting
+    from lficam_tf.training.callbacks import accuracy_key
+    from lficam_tf.training.cli import main
+
+    class EveryEpochIsTheBest(keras.callbacks.Callback):
+        # So that the lost epoch writes a best model (the files are real;
+        # only the accuracy that decides "best" is set).
+        def on_epoch_end(self, epoch, logs=None):
+            logs[accuracy_key(logs)] = 0.1 * (epoch + 1)
+
+    class Killed(BaseException):
+        pass
+
+    def kill_before_checkpoint_of_epoch_2(self, epoch, logs=None):
+        if epoch == 1:
+            raise Killed  # where the process died
+        return save(self, epoch, logs)
+
+    save = keras.callbacks.BackupAndRestore.on_epoch_end
+    make_callbacks = fitting.make_callbacks
+
+    def with_accuracy(*args, **kwargs):
+        made, best, throughput = make_callbacks(*args, **kwargs)
+        return [EveryEpochIsTheBest(), *made], best, throughput
+
+    monkeypatch.setattr(fitting, "make_callbacks", with_accuracy)
+    out = tmp_path / "run"
+    argv = [
+        "--num-train", "64", "--num-test", "32", "--batch-size", "32",
+        "--image-size", "32", "--epochs", "3", "--attention-images", "0",
+        "--verbose", "0", "--threads", "tf", "--output-dir", str(out),
+    ]  # fmt: skip
+    monkeypatch.setattr(
+        keras.callbacks.BackupAndRestore, "on_epoch_end", kill_before_checkpoint_of_epoch_2
+    )
+    with pytest.raises(Killed):
+        main(argv)
+    assert _epochs_in_csv(out) == [0, 1]  # epoch 2's row is written ...
+    # ... but best.json / best.keras still hold epoch 1, the checkpoint's.
+    assert json.loads((out / "best.json").read_text())["best_epoch"] == 1
+    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "on_epoch_end", save)
+    assert main(argv) == 0
+    assert _epochs_in_csv(out) == [0, 1, 2]
+    best = json.loads((out / "best.json").read_text())
+    assert best["best_epoch"] == 3
+    assert sorted(p.name for p in out.glob(".*")) == [".lock"]
+
+
+def _epochs_in_csv(out):
+    with open(out / "training_log.csv") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file)]

@@ -51,7 +51,19 @@ def test_new_folder_under_runs(tmp_path, monkeypatch):
     assert not resumed
     assert run.path.parent.name == "runs"
     assert run.path.name.startswith("shapes-")
-    assert not run.path.exists()  # choosing writes nothing
+    # Choosing writes nothing but the empty folder that makes the name unique.
+    assert run.reserved and list(run.path.iterdir()) == []
+
+
+def test_two_runs_started_in_the_same_second_get_two_folders(tmp_path, monkeypatch):
+    # Neither has written anything yet when the other chooses.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(run_dir_lib.time, "strftime", lambda _: "20260101-120000")
+    config = make_config(epochs=2, verbose=0)
+    first, _ = choose_run_dir(config)
+    second, _ = choose_run_dir(config)
+    assert first.path.name == "shapes-20260101-120000"
+    assert second.path.name == "shapes-20260101-120000-2"
 
 
 def test_same_command_resumes_the_newest_unfinished_run(tmp_path, monkeypatch):
@@ -204,3 +216,43 @@ def test_output_errors_name_the_folder_and_pass_other_errors(tmp_path):
     with pytest.raises(ConfigError, match=r"\(writing .*metrics\.json\)"):
         with run_dir_lib.output_errors(run):
             raise PermissionError(errno.EACCES, "Permission denied", str(run.metrics))
+
+
+def _csv(run, epochs):
+    rows = ["epoch,loss,val_accuracy\n"] + [f"{e},0.5,0.{e}\n" for e in epochs]
+    run.csv_log.write_text("".join(rows))
+
+
+def _epochs_in_csv(run):
+    return [int(line.split(",")[0]) for line in run.csv_log.read_text().splitlines()[1:]]
+
+
+def test_a_resume_drops_the_files_of_the_epoch_a_kill_lost(tmp_path):
+    # Killed after epoch 3's CSV row and best model, before its checkpoint:
+    # the checkpoint holds 2 epochs, the resumed run repeats epoch 3.
+    run = _start(tmp_path / "run", make_config())
+    _csv(run, [0, 1, 2])
+    run.csv_log.write_text(run.csv_log.read_text() + "3,0.")  # cut by the kill
+    run.best_model.write_text("model of epoch 2")
+    run.best_state.write_text(json.dumps({"best_accuracy": 0.5, "best_epoch": 2}))
+    run.pending_best_model.write_text("model of epoch 3")
+    run.pending_best_state.write_text(json.dumps({"best_accuracy": 0.7, "best_epoch": 3}))
+    run_dir_lib.agree_with_checkpoint(run, 2)
+    assert _epochs_in_csv(run) == [0, 1]
+    assert json.loads(run.best_state.read_text())["best_epoch"] == 2
+    assert run.best_model.read_text() == "model of epoch 2"
+    assert not run.pending_best_model.exists() and not run.pending_best_state.exists()
+
+
+def test_a_resume_keeps_a_best_model_whose_epoch_was_checkpointed(tmp_path):
+    # Killed after the checkpoint of epoch 3, between the renames of its best.
+    run = _start(tmp_path / "run", make_config())
+    _csv(run, [0, 1, 2])
+    run.best_model.write_text("model of epoch 3")  # renamed already
+    run.best_state.write_text(json.dumps({"best_accuracy": 0.5, "best_epoch": 2}))
+    run.pending_best_state.write_text(json.dumps({"best_accuracy": 0.7, "best_epoch": 3}))
+    run_dir_lib.agree_with_checkpoint(run, 3)
+    assert _epochs_in_csv(run) == [0, 1, 2]
+    assert json.loads(run.best_state.read_text()) == {"best_accuracy": 0.7, "best_epoch": 3}
+    assert run.best_model.read_text() == "model of epoch 3"
+    assert not run.pending_best_state.exists()
