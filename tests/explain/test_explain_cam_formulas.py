@@ -76,7 +76,7 @@ def test_low_resolution_map_equals_the_formula(small, method):
     cam = CAM_METHODS[method](small, layer="feat")
     (maps,), _, target = cam.low_resolution_maps(IMAGES, TARGET)
     np.testing.assert_array_equal(target, TARGET)
-    assert expected.max() > 0.1  # not a trivially empty map
+    assert expected.max() > 0.03  # not a trivially empty map (1e-5 is 1/3000 of it)
     np.testing.assert_allclose(maps.numpy(), expected, atol=1e-5, rtol=1e-5)
 
 
@@ -244,10 +244,11 @@ def test_errors_name_the_problem_and_the_fix(small):
         explain(small, IMAGES, method="layercam", layer=[])
 
 
-@pytest.mark.parametrize("head", ["lficam", "abn", "baseline"])
+@pytest.mark.parametrize("head", ["lficam", "baseline"])
 def test_every_method_on_the_package_heads(head):
     # A small custom backbone keeps this fast; the default layer of each
-    # head, and Ablation-CAM's tail of it, must work for every method.
+    # head, and Ablation-CAM's tail of it, must work for every method. (ABN
+    # needs a registered backbone: test_explain_models' slow test.)
     import lficam_tf
 
     inputs = keras.Input((16, 16, 3))
