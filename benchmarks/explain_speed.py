@@ -95,7 +95,6 @@ def _memory_child(chunk_size, channels, size):
 
 
 def measure_speed(args):
-    import keras
     import numpy as np
     import tensorflow as tf
 
@@ -120,9 +119,9 @@ def measure_speed(args):
         lambda x: model(x, training=False)["logits"],
         input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)],
     )
-    backbone_out = [
-        layer.name for layer in model.layers if isinstance(layer, keras.Model)
-    ][0] + ("/stage3_block3_out" if args.model == "cifar_resnet20" else "/conv5_block3_out")
+    backbone_out = args.model + (
+        "/stage3_block3_out" if args.model == "cifar_resnet20" else "/conv5_block3_out"
+    )
     methods = {
         "predict (forward pass)": lambda x, t: (forward(x), None, None),
         "LFI-CAM (native)": get_explainer(model, "lficam"),
