@@ -280,13 +280,13 @@ def build_parser():
         "--aug-smooth",
         action="store_true",
         help="post-hoc methods: average the maps of the image and its "
-        "horizontal flip times 0.9, 1.0, 1.1 (6x the cost)",
+        "horizontal flip times 0.9, 1.0, 1.1 (6x the cost; default: off)",
     )
     parser.add_argument(
         "--eigen-smooth",
         action="store_true",
         help="post-hoc methods: first principal component of the weighted "
-        "activations instead of their sum",
+        "activations instead of their sum (default: off)",
     )
     parser.add_argument(
         "--chunk-size",
