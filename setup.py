@@ -26,6 +26,7 @@ setup(
         "numpy>=1.26",
         "matplotlib>=3.8",
         "pillow>=10",
+        "scipy>=1.10",  # ROAD's sparse imputation (lficam_tf.metrics.road)
         "tensorboard>=2.16",
     ],
     extras_require={

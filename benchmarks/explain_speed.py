@@ -1,14 +1,19 @@
 """Explanation speed (maps per second) and Score-CAM's memory per chunk size.
 
-1. Speed: LFI-CAM's own map (one forward pass) vs Grad-CAM, Grad-CAM++,
-   Score-CAM (every channel) and Faster Score-CAM (`top_n` channels), on
-   `cifar_resnet20` (32x32, random weights: the cost does not depend on
-   them), all in one process. Post-hoc methods explain F' = (1 + A) F (the
-   default layer), whose gradient is the classifier's alone; one extra row
-   explains the backbone's F, whose gradient also runs through the Feature
-   Importance Network. Rounds are interleaved (each round runs every
-   method once, in a rotated order) and the median time per batch reported,
-   since the machine is shared and noisy. Compare numbers of one run only.
+1. Speed: `predict` (one compiled forward pass, the yardstick), LFI-CAM's
+   own map (one forward pass) and every post-hoc method of
+   `lficam_tf.explain` (Grad-CAM, HiResCAM, Grad-CAM element-wise,
+   Grad-CAM++, XGrad-CAM, LayerCAM, Eigen-CAM, EigenGrad-CAM, Score-CAM on
+   every channel, Faster Score-CAM on `top_n`, Ablation-CAM), on
+   `cifar_resnet20` (32x32) or, with `--model resnet50`, on ResNet-50 at
+   224 (random weights: the cost does not depend on them), all in one
+   process. Post-hoc methods explain F' = (1 + A) F (the default layer),
+   whose gradient is the classifier's alone; one extra row explains the
+   backbone's F, whose gradient also runs through the Feature Importance
+   Network. Rounds are interleaved (each round runs every method once, in a
+   rotated order) and the median time per batch reported, since the machine
+   is shared and noisy; methods slower than `--slow-seconds` per batch run
+   only in the first round. Compare numbers of one run only.
 2. Memory: Score-CAM on a layer of `--channels` channels (default 1024) for
    two chunk sizes, each in a fresh subprocess. On a GPU: the peak of
    `tf.config.experimental.get_memory_info`; on the CPU: the process's peak
@@ -18,6 +23,7 @@
 
     python benchmarks/explain_speed.py
     python benchmarks/explain_speed.py --batch 32 --rounds 5 --top-n 8
+    python benchmarks/explain_speed.py --model resnet50 --batch 4 --rounds 3 --skip-memory
     python benchmarks/explain_speed.py --skip-memory --chunk-sizes 16 256
 """
 
@@ -93,54 +99,101 @@ def measure_speed(args):
     import tensorflow as tf
 
     import lficam_tf
+    from lficam_tf.choices import POST_HOC_METHODS
     from lficam_tf.explain import get_explainer
 
     if args.threads != "default":
         inter, intra = (int(v) for v in args.threads.split(","))
         tf.config.threading.set_inter_op_parallelism_threads(inter)
         tf.config.threading.set_intra_op_parallelism_threads(intra)
-    model = lficam_tf.build_model("cifar_resnet20", num_classes=10)
+    size = 32 if args.model == "cifar_resnet20" else 224
+    num_classes = 10 if args.model == "cifar_resnet20" else 1000
+    model = lficam_tf.build_model(args.model, num_classes=num_classes)
     images = (
         np.random.default_rng(0)
-        .uniform(0, 255, (args.batch, 32, 32, 3))
+        .uniform(0, 255, (args.batch, size, size, 3))
         .astype("float32")
     )
     targets = np.full((args.batch,), -1, "int32")
+    forward = tf.function(
+        lambda x: model(x, training=False)["logits"],
+        input_signature=[tf.TensorSpec((None, size, size, 3), tf.float32)],
+    )
+    backbone_out = args.model + (
+        "/stage3_block3_out" if args.model == "cifar_resnet20" else "/conv5_block3_out"
+    )
     methods = {
+        "predict (forward pass)": lambda x, t: (forward(x), None, None),
         "LFI-CAM (native)": get_explainer(model, "lficam"),
-        "Grad-CAM": get_explainer(model, "gradcam"),
-        "Grad-CAM at F (backbone output)": get_explainer(
-            model, "gradcam", layer="cifar_resnet20/stage3_block3_out"
-        ),
-        "Grad-CAM++": get_explainer(model, "gradcam++"),
-        f"Score-CAM (64 ch, chunk {args.chunk_size})": get_explainer(
-            model, "scorecam", chunk_size=args.chunk_size
-        ),
-        f"Faster Score-CAM (top {args.top_n})": get_explainer(
-            model, "scorecam", chunk_size=args.chunk_size, top_n=args.top_n
-        ),
     }
-    for explainer in methods.values():  # trace and warm up
-        explainer(images, targets)[0].numpy()
+    for method in POST_HOC_METHODS:
+        options = {}
+        if method == "scorecam":
+            options = {"chunk_size": args.chunk_size}
+        elif method == "ablationcam":
+            options = {"chunk_size": args.ablation_chunk_size}
+        methods[TITLES[method]] = get_explainer(model, method, **options)
+        if method == "gradcam":
+            methods["Grad-CAM at F (backbone output)"] = get_explainer(
+                model, "gradcam", layer=backbone_out
+            )
+        if method == "scorecam":
+            methods[f"Faster Score-CAM (top {args.top_n})"] = get_explainer(
+                model, "scorecam", chunk_size=args.chunk_size, top_n=args.top_n
+            )
+    methods["Grad-CAM, aug_smooth"] = get_explainer(model, "gradcam", aug_smooth=True)
+    methods["Grad-CAM, eigen_smooth"] = get_explainer(
+        model, "gradcam", eigen_smooth=True
+    )
+    if args.only:
+        methods = {
+            name: f
+            for name, f in methods.items()
+            if name.startswith("predict") or any(o in name for o in args.only)
+        }
+    times = {name: [] for name in methods}
+    for name, explainer in methods.items():  # trace and warm up (timed once)
+        start = time.perf_counter()
+        np.asarray(explainer(images, targets)[0])
+        times[name].append(time.perf_counter() - start)
+    slow = {name for name in methods if times[name][0] > args.slow_seconds}
     times = {name: [] for name in methods}
     names = list(methods)
     for round_ in range(args.rounds):
         order = names[round_ % len(names) :] + names[: round_ % len(names)]
         for name in order:
+            if name in slow and times[name]:
+                continue
             start = time.perf_counter()
-            maps, _, _ = methods[name](images, targets)
-            maps.numpy()
+            maps = methods[name](images, targets)[0]
+            np.asarray(maps)
             times[name].append(time.perf_counter() - start)
-    native = statistics.median(times[names[0]])
+    predict = statistics.median(times[names[0]])
     print(
-        f"\nSpeed: cifar_resnet20 LFI-CAM model, batch {args.batch}, median of "
-        f"{args.rounds} interleaved rounds, threads {args.threads}, "
-        f"device {'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}"
+        f"\nSpeed: {args.model} LFI-CAM model ({size}x{size}), batch {args.batch}, "
+        f"median of {args.rounds} interleaved rounds (slow methods: 1), threads "
+        f"{args.threads}, device "
+        f"{'GPU' if tf.config.list_physical_devices('GPU') else 'CPU'}"
     )
-    print(f"{'method':34s} {'s/batch':>9s} {'maps/s':>9s} {'time vs LFI-CAM':>16s}")
+    print(f"{'method':34s} {'s/batch':>9s} {'maps/s':>9s} {'speed vs predict':>17s}")
     for name in names:
         t = statistics.median(times[name])
-        print(f"{name:34s} {t:9.4f} {args.batch / t:9.1f} {t / native:15.1f}x")
+        print(f"{name:34s} {t:9.4f} {args.batch / t:9.1f} {predict / t:16.3f}x")
+
+
+#: Row titles of the post-hoc methods.
+TITLES = {
+    "gradcam": "Grad-CAM",
+    "hirescam": "HiResCAM",
+    "gradcam-elementwise": "Grad-CAM element-wise",
+    "gradcam++": "Grad-CAM++",
+    "xgradcam": "XGrad-CAM",
+    "layercam": "LayerCAM",
+    "eigencam": "Eigen-CAM",
+    "eigengradcam": "EigenGrad-CAM",
+    "scorecam": "Score-CAM (every channel)",
+    "ablationcam": "Ablation-CAM (every channel)",
+}
 
 
 def measure_memory(args):
@@ -174,12 +227,27 @@ def measure_memory(args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--model", choices=("cifar_resnet20", "resnet50"), default="cifar_resnet20"
+    )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument(
         "--chunk-size", type=int, default=64, help="Score-CAM, speed part"
     )
     parser.add_argument("--top-n", type=int, default=8)
+    parser.add_argument(
+        "--ablation-chunk-size", type=int, default=256, help="Ablation-CAM"
+    )
+    parser.add_argument(
+        "--slow-seconds",
+        type=float,
+        default=20.0,
+        help="methods whose first batch takes longer are timed once",
+    )
+    parser.add_argument(
+        "--only", nargs="+", help="time only rows whose name contains one of these"
+    )
     parser.add_argument(
         "--threads", default="default", help="'default' or 'inter,intra'"
     )

@@ -10,8 +10,8 @@ nor TensorFlow (an instant `--help`).
 >>> from lficam_tf.choices import HEADS, METHODS, RELU_PLACEMENTS
 >>> HEADS, RELU_PLACEMENTS
 (('lficam', 'abn', 'baseline'), ('paired', 'every'))
->>> METHODS
-('native', 'lficam', 'abn', 'gradcam', 'gradcam++', 'scorecam')
+>>> METHODS[:7]
+('native', 'lficam', 'abn', 'gradcam', 'hirescam', 'gradcam-elementwise', 'gradcam++')
 """
 
 #: The classifier heads of `lficam_tf.build_model`.
@@ -31,10 +31,25 @@ FIN_IMPLEMENTATIONS = ("auto", "conv", "matmul")
 NATIVE_METHODS = ("native", "lficam", "abn")
 
 #: The post-hoc methods, the keys of `lficam_tf.explain.CAM_METHODS`.
-POST_HOC_METHODS = ("gradcam", "gradcam++", "scorecam")
+POST_HOC_METHODS = (
+    "gradcam",
+    "hirescam",
+    "gradcam-elementwise",
+    "gradcam++",
+    "xgradcam",
+    "layercam",
+    "eigencam",
+    "eigengradcam",
+    "scorecam",
+    "ablationcam",
+)
 
 #: Every name `lficam_tf.explain.explain(method=...)` accepts.
 METHODS = NATIVE_METHODS + POST_HOC_METHODS
+
+#: `explain(reshape_transform=...)`'s names (a callable is accepted too):
+#: "vit" drops a vision transformer's class token, reshapes to a grid.
+RESHAPE_TRANSFORMS = ("vit",)
 
 #: What Score-CAM's masks multiply: the input after the model's
 #: preprocessing (the Score-CAM authors' code) or the images as given.

@@ -117,36 +117,100 @@ def feature_model(model, layer, include_output=False):
 
     Args:
         model: a Functional or Sequential `keras.Model`.
-        layer: str. A layer name or path, `"outer/inner"` for nested models.
+        layer: str, or a list of str. A layer name or path, `"outer/inner"`
+            for nested models; a list returns each layer's output, in order.
         include_output: bool. Also return `model`'s output. Defaults to `False`.
 
     Returns:
-        A `keras.Model` returning the feature maps, or `[features, output]`.
+        A `keras.Model` returning the feature maps (a list for a list of
+        layers), followed by `model`'s output when `include_output`.
     """
     functional = as_functional(model)
-    path = resolve_layer_path(functional, layer)
-    name, _, rest = path.partition("/")
-    target = functional.get_layer(name)
-    captured = []
+    several = isinstance(layer, (list, tuple))
+    paths = [resolve_layer_path(functional, name) for name in (layer if several else [layer])]
+    # {top-level layer name: [the rest of each path through it, or ""]}.
+    targets = {}
+    for path in paths:
+        name, _, rest = path.partition("/")
+        targets.setdefault(name, []).append(rest)
+    operations = {id(functional.get_layer(name)): name for name in targets}
+    captured = {}
 
     def call_function(operation, *args, **kwargs):
-        if operation is not target:
+        name = operations.get(id(operation))
+        if name is None:
             return operation(*args, **kwargs)
-        if rest:
-            features, output = feature_model(operation, rest, include_output=True)(
+        rests = targets[name]
+        inner = [rest for rest in rests if rest]
+        if inner:
+            *features, output = feature_model(operation, inner, include_output=True)(
                 *args, **kwargs
             )
+            by_rest = dict(zip(inner, features))
         else:
-            features = output = operation(*args, **kwargs)
-        captured.append(features)
+            output = operation(*args, **kwargs)
+            by_rest = {}
+        for rest in rests:
+            captured[name + ("/" + rest if rest else "")] = by_rest.get(rest, output)
         return output
 
     clone = keras.models.clone_model(
         functional, clone_function=lambda op: op, call_function=call_function
     )
-    features = captured[-1]
-    outputs = [features, clone.output] if include_output else features
+    features = [captured[path] for path in paths]
+    if not several:
+        features = features[0]
+        outputs = [features, clone.output] if include_output else features
+    else:
+        outputs = features + [clone.output] if include_output else features
     return keras.Model(_unwrap(clone.inputs), outputs, name=f"{model.name}_features")
+
+
+def model_after(model, layer):
+    """The layers of `model` after `layer`: its output from `layer`'s output.
+
+    Ablation-CAM reruns only these on edited feature maps. Nested models
+    are followed (`"outer/inner"`).
+
+    Args:
+        model: a Functional or Sequential `keras.Model`.
+        layer: str. A layer name or path.
+
+    Returns:
+        `(tail, takes_inputs)`: a `keras.Model` called as `tail(features)`,
+        or, when some path of `model` bypasses `layer` (a skip connection
+        around it, `takes_inputs` True), as `tail([*model_inputs, features])`;
+        layers before `layer` that only feed `layer` are not run either way.
+    """
+    functional = as_functional(model)
+    path = resolve_layer_path(functional, layer)
+    name, _, rest = path.partition("/")
+    target = functional.get_layer(name)
+    if rest:
+        inner, inner_takes_inputs = model_after(target, rest)
+        shape = inner.inputs[-1].shape
+    else:
+        shape = target.output.shape
+    features = keras.Input(tuple(shape[1:]), name="features")
+
+    def call_function(operation, *args, **kwargs):
+        if operation is not target:
+            return operation(*args, **kwargs)
+        if not rest:
+            return features
+        if inner_takes_inputs:
+            return inner(list(keras.tree.flatten(args)) + [features])
+        return inner(features)
+
+    inputs = [keras.Input(batch_shape=x.shape, dtype=x.dtype) for x in functional.inputs]
+    outputs = functional._run_through_graph(
+        _unwrap(inputs), operation_fn=lambda op: op, call_fn=call_function
+    )
+    name = f"{model.name}_after_{path.replace('/', '_')}"
+    try:
+        return keras.Model(features, outputs, name=name), False
+    except ValueError:  # Not connected: the output also needs the inputs.
+        return keras.Model(inputs + [features], outputs, name=name), True
 
 
 def skip_layer(model, layer):

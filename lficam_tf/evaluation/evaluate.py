@@ -45,18 +45,29 @@ METHOD_TITLES = {
     "gradcam": "Grad-CAM",
     "gradcam++": "Grad-CAM++",
     "scorecam": "Score-CAM",
+    "hirescam": "HiResCAM",
+    "gradcam-elementwise": "Grad-CAM element-wise",
+    "xgradcam": "XGrad-CAM",
+    "layercam": "LayerCAM",
+    "eigencam": "Eigen-CAM",
+    "eigengradcam": "EigenGrad-CAM",
+    "ablationcam": "Ablation-CAM",
 }
+#: The methods `evaluate` runs when `methods` is None; every other name of
+#: `lficam_tf.choices.METHODS` is run when asked for.
+DEFAULT_METHODS = ("native", "gradcam", "gradcam++", "scorecam")
 
 
 def methods_for(model, methods=None):
-    """The methods of `methods` (default: all) that apply to `model`, resolved.
+    """The methods of `methods` (default: `DEFAULT_METHODS`) that apply to
+    `model`, resolved.
 
     `"native"` becomes the model's own map (`"lficam"` or `"abn"`) and is
     dropped for models without one; `"lficam"` / `"abn"` only apply to that
     kind of model.
     """
     kind = native_method(model)
-    requested = ("native",) + tuple(CAM_METHODS) if methods is None else tuple(methods)
+    requested = DEFAULT_METHODS if methods is None else tuple(methods)
     resolved = []
     for method in requested:
         if method == "native":
@@ -305,7 +316,7 @@ def evaluate(
             raise ValueError(
                 f"`methods` must include one that applies to model {name!r} (a "
                 f"{kinds[name]} model). Received: methods={methods!r}. Post-hoc "
-                "methods ('gradcam', 'gradcam++', 'scorecam') apply to every model."
+                f"methods {tuple(CAM_METHODS)} apply to every model."
             )
         predict_fn = make_predict_fn(model, batch_size)
         probabilities = predict_fn(images)

@@ -1,5 +1,7 @@
-"""Explain predictions: LFI-CAM's and ABN's own maps, Grad-CAM, Grad-CAM++,
-Score-CAM, in one format, with overlays.
+"""Explain predictions: LFI-CAM's and ABN's own maps and ten post-hoc CAM
+methods (Grad-CAM, HiResCAM, Grad-CAM element-wise, Grad-CAM++, XGrad-CAM,
+LayerCAM, Eigen-CAM, EigenGrad-CAM, Score-CAM, Ablation-CAM), in one
+format, with overlays.
 
 The subpackage itself is callable: `lficam_tf.explain(model, images, ...)`
 is `lficam_tf.explain.explain(model, images, ...)`, while
@@ -19,7 +21,22 @@ from lficam_tf.choices import METHODS, NATIVE_METHODS
 # without TensorFlow: {public name: module}.
 _LAZY = {
     **dict.fromkeys(
-        ("CAM_METHODS", "BaseCAM", "GradCAM", "GradCAMPlusPlus", "ScoreCAM"), "cams"
+        (
+            "CAM_METHODS",
+            "AblationCAM",
+            "BaseCAM",
+            "EigenCAM",
+            "EigenGradCAM",
+            "GradCAM",
+            "GradCAMElementWise",
+            "GradCAMPlusPlus",
+            "HiResCAM",
+            "LayerCAM",
+            "ScoreCAM",
+            "XGradCAM",
+            "vit_reshape_transform",
+        ),
+        "cams",
     ),
     **dict.fromkeys(
         ("ClassifierScores", "native_method", "scores_model"), "classifier_outputs"
@@ -36,14 +53,21 @@ __all__ = [
     "CAM_METHODS",
     "METHODS",
     "NATIVE_METHODS",
+    "AblationCAM",
     "BaseCAM",
     "ClassifierScores",
+    "EigenCAM",
+    "EigenGradCAM",
     "Explanation",
     "GradCAM",
+    "GradCAMElementWise",
     "GradCAMPlusPlus",
+    "HiResCAM",
+    "LayerCAM",
     "NativeAttention",
     "SavedModelAttention",
     "ScoreCAM",
+    "XGradCAM",
     "explain",
     "explain_with",
     "get_explainer",
@@ -54,6 +78,7 @@ __all__ = [
     "save_overlay",
     "scores_model",
     "to_input_resolution",
+    "vit_reshape_transform",
 ]
 
 make_lazy_package(__name__, _LAZY, call_target="explain")

@@ -28,7 +28,7 @@ import json
 import pathlib
 import sys
 
-from lficam_tf.choices import MASKINGS, METHODS
+from lficam_tf.choices import MASKINGS, METHODS, RESHAPE_TRANSFORMS
 from lficam_tf.image_formats import IMAGE_SUFFIXES
 
 PROG = "lficam-explain"
@@ -291,8 +291,28 @@ def build_parser():
     )
     parser.add_argument(
         "--layer",
+        action="append",
         help="post-hoc methods: the explained layer, 'outer/inner' for nested "
-        "models (default: the last feature map)",
+        "models; repeat it for layercam to fuse several layers (default: the "
+        "last feature map)",
+    )
+    parser.add_argument(
+        "--reshape-transform",
+        choices=RESHAPE_TRANSFORMS,
+        help="post-hoc methods on a layer that outputs tokens: 'vit' drops the "
+        "class token and reshapes the rest to a square grid (default: none)",
+    )
+    parser.add_argument(
+        "--aug-smooth",
+        action="store_true",
+        help="post-hoc methods: average the maps of the image and its "
+        "horizontal flip times 0.9, 1.0, 1.1 (6x the cost; default: off)",
+    )
+    parser.add_argument(
+        "--eigen-smooth",
+        action="store_true",
+        help="post-hoc methods: first principal component of the weighted "
+        "activations instead of their sum (default: off)",
     )
     parser.add_argument(
         "--chunk-size",
@@ -363,10 +383,13 @@ def run(args):
     explainer = get_explainer(
         model,
         args.method,
-        layer=args.layer,
+        layer=args.layer[0] if args.layer and len(args.layer) == 1 else args.layer,
         chunk_size=args.chunk_size,
         top_n=args.top_n,
         masking=args.masking,
+        reshape_transform=args.reshape_transform,
+        aug_smooth=args.aug_smooth,
+        eigen_smooth=args.eigen_smooth,
     )
     num_classes = explainer.num_classes
     names = (

@@ -31,14 +31,15 @@ class Explanation:
             prediction unless one was given).
         method: str. The method that made the maps (`"native"` resolved to
             `"lficam"` or `"abn"`).
-        layer: str or None. The explained layer of post-hoc methods.
+        layer: str, list of str (LayerCAM fusion) or None. The explained
+            layer of post-hoc methods.
     """
 
     maps: np.ndarray
     probabilities: np.ndarray
     class_index: np.ndarray
     method: str
-    layer: str | None = None
+    layer: str | list | None = None
 
     @property
     def predictions(self):
@@ -68,6 +69,9 @@ def get_explainer(
     top_n=None,
     strip_softmax=True,
     masking="preprocessed",
+    reshape_transform=None,
+    aug_smooth=False,
+    eigen_smooth=False,
 ):
     """The callable that `explain` runs per batch, built once per model.
 
@@ -82,11 +86,22 @@ def get_explainer(
     `explainer(images, class_index)` with -1 for "the prediction" and returns
     tensors `(maps, probabilities, class_index)`).
     """
+    options = {
+        "layer": layer,
+        "chunk_size": chunk_size,
+        "top_n": top_n,
+        "strip_softmax": strip_softmax,
+        "masking": masking,
+        "reshape_transform": reshape_transform,
+        "aug_smooth": aug_smooth,
+        "eigen_smooth": eigen_smooth,
+    }
     if not isinstance(model, keras.Model):
-        return _new_explainer(
-            model, method, layer, chunk_size, top_n, strip_softmax, masking
-        )
-    key = (method, layer, chunk_size, top_n, bool(strip_softmax), masking)
+        return _new_explainer(model, method, **options)
+    key = (method,) + tuple(
+        tuple(value) if isinstance(value, list) else value
+        for value in options.values()
+    )
     cache = model.__dict__.get(_CACHE_ATTRIBUTE)
     if cache is None:
         cache = {}
@@ -94,14 +109,21 @@ def get_explainer(
         # and must not be saved with it.
         object.__setattr__(model, _CACHE_ATTRIBUTE, cache)
     if key not in cache:
-        cache[key] = _new_explainer(
-            model, method, layer, chunk_size, top_n, strip_softmax, masking
-        )
+        cache[key] = _new_explainer(model, method, **options)
     return cache[key]
 
 
 def _new_explainer(
-    model, method, layer, chunk_size, top_n, strip_softmax, masking="preprocessed"
+    model,
+    method,
+    layer=None,
+    chunk_size=32,
+    top_n=None,
+    strip_softmax=True,
+    masking="preprocessed",
+    reshape_transform=None,
+    aug_smooth=False,
+    eigen_smooth=False,
 ):
     if method not in METHODS:
         raise ValueError(
@@ -133,27 +155,40 @@ def _new_explainer(
                 f"`masking` is a Score-CAM option; method={method!r} reads the "
                 f"model's own map. Received: masking={masking!r}"
             )
+        if reshape_transform is not None or aug_smooth or eigen_smooth:
+            raise ValueError(
+                "`reshape_transform`, `aug_smooth` and `eigen_smooth` are "
+                f"options of the post-hoc methods; method={method!r} reads the "
+                "model's own map. Received: "
+                f"reshape_transform={reshape_transform!r}, "
+                f"aug_smooth={aug_smooth!r}, eigen_smooth={eigen_smooth!r}"
+            )
         return NativeAttention(model, method)
+    if method != "scorecam":
+        if top_n is not None:
+            raise ValueError(
+                f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
+                f"method={method!r}, top_n={top_n!r}"
+            )
+        if masking != "preprocessed":
+            raise ValueError(
+                f"`masking` is a Score-CAM option. Received: method={method!r}, "
+                f"masking={masking!r}"
+            )
+    options = {
+        "layer": layer,
+        "strip_softmax": strip_softmax,
+        "aug_smooth": aug_smooth,
+        "eigen_smooth": eigen_smooth,
+    }
+    if reshape_transform is not None:
+        options["reshape_transform"] = reshape_transform
     if method == "scorecam":
-        return CAM_METHODS[method](
-            model,
-            layer=layer,
-            chunk_size=chunk_size,
-            top_n=top_n,
-            strip_softmax=strip_softmax,
-            masking=masking,
-        )
-    if top_n is not None:
-        raise ValueError(
-            f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
-            f"method={method!r}, top_n={top_n!r}"
-        )
-    if masking != "preprocessed":
-        raise ValueError(
-            f"`masking` is a Score-CAM option. Received: method={method!r}, "
-            f"masking={masking!r}"
-        )
-    return CAM_METHODS[method](model, layer=layer, strip_softmax=strip_softmax)
+        options.update(chunk_size=chunk_size, top_n=top_n, masking=masking)
+    elif method == "ablationcam":
+        # Ablation-CAM's passes are chunked like Score-CAM's.
+        options["chunk_size"] = chunk_size
+    return CAM_METHODS[method](model, **options)
 
 
 def _dataset_images(dataset):
@@ -241,14 +276,20 @@ def explain(
     top_n=None,
     strip_softmax=True,
     masking="preprocessed",
+    reshape_transform=None,
+    aug_smooth=False,
+    eigen_smooth=False,
 ):
     """Saliency maps and predictions for a batch of images.
 
     `method="native"` (or `"lficam"` / `"abn"`) reads the map an LFI-CAM or
     ABN model computes in its forward pass: map and prediction come from one
-    call of the model per batch. `"gradcam"`, `"gradcam++"` and `"scorecam"`
-    (`top_n` for Faster Score-CAM) work on any Functional or Sequential Keras
-    CNN classifier, `keras.applications` models and nested models included;
+    call of the model per batch. The post-hoc methods, `"gradcam"`,
+    `"hirescam"`, `"gradcam-elementwise"`, `"gradcam++"`, `"xgradcam"`,
+    `"layercam"`, `"eigencam"`, `"eigengradcam"`, `"scorecam"` (`top_n` for
+    Faster Score-CAM) and `"ablationcam"`, work on any Functional or
+    Sequential Keras classifier, `keras.applications` models and nested
+    models included, and on vision transformers with `reshape_transform`;
     see `lficam_tf.explain.cams` for their formulas and the layer they use.
     Every method returns the same format, so maps can be compared directly.
 
@@ -266,11 +307,12 @@ def explain(
             class; `class_index` then only sets `Explanation.class_index`.
             Defaults to `None`.
         batch_size: int. Images per forward pass. Defaults to `32`.
-        layer: str or None. Post-hoc methods: the explained layer (path
-            `"outer/inner"` for nested models). Defaults to the last feature
-            map.
-        chunk_size: int. Score-CAM: masked images per forward pass.
-            Defaults to `32`.
+        layer: str, list of str, or None. Post-hoc methods: the explained
+            layer (path `"outer/inner"` for nested models); `"layercam"`
+            also takes a list, whose maps it fuses. Defaults to the last
+            feature map.
+        chunk_size: int. Score-CAM: masked images per forward pass;
+            Ablation-CAM: ablated feature maps per pass. Defaults to `32`.
         top_n: int or None. Score-CAM: score only the N channels of highest
             variance (Faster Score-CAM). Defaults to `None`.
         strip_softmax: bool. Post-hoc methods: explain the logits before a
@@ -279,6 +321,16 @@ def explain(
             model's preprocessing (the Score-CAM authors' choice: masked-out
             pixels become the dataset mean), `"images"` the RGB images as
             given (masked-out pixels black). Defaults to `"preprocessed"`.
+        reshape_transform: None, `"vit"` or a callable. Post-hoc methods
+            but Ablation-CAM: turns a layer's token output `(batch_size,
+            1 + h*w, channels)` into `(batch_size, h, w, channels)` (`"vit"`
+            drops the class token). Defaults to `None`.
+        aug_smooth: bool. Post-hoc methods: the mean map over horizontal
+            flips and intensity factors 0.9, 1.0, 1.1 (six times the cost).
+            Defaults to `False`.
+        eigen_smooth: bool. Post-hoc methods: the first principal component
+            of the weighted activations instead of their sum. Defaults to
+            `False`.
 
     Returns:
         An `Explanation` with `.maps` float32 `(batch_size, height, width)` in
@@ -302,6 +354,7 @@ def explain(
         - [Selvaraju et al., Grad-CAM](https://arxiv.org/abs/1610.02391)
         - [Chattopadhyay et al., Grad-CAM++](https://arxiv.org/abs/1710.11063)
         - [Wang et al., Score-CAM](https://arxiv.org/abs/1910.01279)
+        - the other methods' papers: `lficam_tf.explain.cams`
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     images = _check_images(images)
@@ -314,6 +367,9 @@ def explain(
         top_n=top_n,
         strip_softmax=strip_softmax,
         masking=masking,
+        reshape_transform=reshape_transform,
+        aug_smooth=aug_smooth,
+        eigen_smooth=eigen_smooth,
     )
     return explain_with(explainer, images, class_index, batch_size)
 

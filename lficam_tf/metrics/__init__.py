@@ -11,6 +11,9 @@ Maps are float arrays `(batch_size, height, width)` at the image resolution
 | Average Drop % | `average_drop`, `confidence_change` | lower |
 | Increase in Confidence % | `increase_in_confidence`, `confidence_change` | higher |
 | Deletion AUC (RISE) | `deletion_auc` | lower |
+| ROAD MoRF (noisy linear imputation) | `road(...).morf_mean` | lower |
+| ROAD LeRF | `road(...).lerf_mean` | higher |
+| ROAD combined, (LeRF - MoRF) / 2 | `road(...).combined` | higher |
 | Insertion AUC (RISE) | `insertion_auc` | higher |
 | Pointing game | `pointing_game` | higher |
 | Energy-based pointing game | `energy_pointing_game` | higher |
@@ -37,6 +40,11 @@ from lficam_tf.metrics.pointing import (
     energy_pointing_game,
     pointing_game,
 )
+from lficam_tf.metrics.road import (
+    ROADScores,
+    noisy_linear_imputation,
+    road,
+)
 from lficam_tf.metrics.stability import (
     StabilityMatrix,
     stability_iou,
@@ -47,6 +55,7 @@ __all__ = [
     "BoxLocalization",
     "ConfidenceChange",
     "PerturbationCurves",
+    "ROADScores",
     "StabilityMatrix",
     "average_drop",
     "average_drop_from_scores",
@@ -58,7 +67,9 @@ __all__ = [
     "increase_in_confidence",
     "increase_in_confidence_from_scores",
     "insertion_auc",
+    "noisy_linear_imputation",
     "pointing_game",
+    "road",
     "stability_iou",
     "stability_matrix",
 ]
