@@ -107,7 +107,9 @@ def test_native_map_comes_from_the_same_forward_pass(
     monkeypatch.setattr(model, "call", counting_call)
     result = explain(model, IMAGES, method=head, batch_size=2)
     assert calls == [2, 1]  # one call of the model per batch, nothing else
-    np.testing.assert_allclose(result.maps, expected, atol=1e-5)
+    # float32 bilinear up-sampling against the float64 reference: up to ~1e-5
+    # apart on random weights (1.08e-5 once, on ABN's map).
+    np.testing.assert_allclose(result.maps, expected, atol=3e-5)
     np.testing.assert_allclose(
         result.probabilities,
         ref.softmax(outputs["logits"].numpy().astype("float64")),
