@@ -106,3 +106,15 @@ def ablationcam(a, scores_of, class_index):
         ablated[..., k] = 0.0
         alpha[:, k] = (original - scores_of(ablated)[rows, class_index]) / original
     return weighted_sum(a, alpha)
+
+
+#: The single-pass methods and their formulas, by `explain` method name.
+FORMULAS = {
+    "gradcam": gradcam,
+    "hirescam": hirescam,
+    "gradcam-elementwise": gradcam_elementwise,
+    "xgradcam": xgradcam,
+    "layercam": layercam,
+    "eigencam": eigencam,
+    "eigengradcam": eigengradcam,
+}

@@ -58,15 +58,7 @@ def _scores_by_hand(model):
     return scores_of
 
 
-FORMULAS = {
-    "gradcam": ref.gradcam,
-    "hirescam": ref.hirescam,
-    "gradcam-elementwise": ref.gradcam_elementwise,
-    "xgradcam": ref.xgradcam,
-    "layercam": ref.layercam,
-    "eigencam": ref.eigencam,
-    "eigengradcam": ref.eigengradcam,
-}
+FORMULAS = ref.FORMULAS
 
 
 @pytest.mark.parametrize("method", sorted(FORMULAS))

@@ -58,15 +58,7 @@ def vit():
     return keras.Model(inputs, outputs, name="tiny_vit")
 
 
-FORMULAS = {
-    "gradcam": ref.gradcam,
-    "hirescam": ref.hirescam,
-    "gradcam-elementwise": ref.gradcam_elementwise,
-    "xgradcam": ref.xgradcam,
-    "layercam": ref.layercam,
-    "eigencam": ref.eigencam,
-    "eigengradcam": ref.eigengradcam,
-}
+FORMULAS = ref.FORMULAS
 
 
 @pytest.mark.parametrize("method", sorted(FORMULAS))
