@@ -7,12 +7,12 @@ the feature layer, and whether the ABN head can be built on it.
 """
 
 import dataclasses
-import difflib
 import fnmatch
 import re
 from typing import Callable, Optional
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,8 +117,7 @@ def get_backbone_spec(name):
             f"Received: backbone={name!r}"
         )
     if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.6)
-        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, list(_REGISTRY), n=3)
         raise ValueError(
             f"Unknown backbone {name!r}.{hint} Known backbones: "
             f"{', '.join(list_backbones())}. See lficam_tf.list_backbones()."

@@ -43,6 +43,9 @@ def test_unknown_backbone_suggests_close_names_and_lists_all():
     assert "Unknown backbone 'resnet5'. Did you mean 'resnet50'" in message
     assert "cifar_resnet110" in message and "vgg16" in message
     assert "See lficam_tf.list_backbones()." in message
+    # Case does not hide the name (the package's one did-you-mean rule).
+    with pytest.raises(ValueError, match="Did you mean 'mobilenetv2'"):
+        lficam_tf.build_model("MobileNetV2")
     with pytest.raises(ValueError, match="Unknown backbone 'xyz'. Known backbones"):
         lficam_tf.get_backbone_spec("xyz")
     with pytest.raises(TypeError, match="`backbone` must be a registered name"):
