@@ -43,6 +43,7 @@ Prints the tables and writes them as JSON (`--out`).
 import argparse
 import json
 import os
+import pathlib
 import platform
 import statistics
 import subprocess
@@ -386,7 +387,7 @@ BACKBONE_HEADS = {
 
 
 def _folder_mib(folder):
-    return sum(p.stat().st_size for p in __import__("pathlib").Path(folder).rglob("*") if p.is_file()) / 2**20
+    return sum(p.stat().st_size for p in pathlib.Path(folder).rglob("*") if p.is_file()) / 2**20
 
 
 def backbone_child(backbone, label, size, batch, steps, predict_batches, threads, export):
