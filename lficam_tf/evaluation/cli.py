@@ -171,6 +171,21 @@ def build_parser():
         help="the image that pixels are inserted into (default: blur, as RISE)",
     )
     parser.add_argument(
+        "--no-road",
+        dest="road",
+        action="store_false",
+        help="skip ROAD (noisy linear imputation, Rong et al. 2022), the "
+        "slowest metric: 2 P sparse solves per image and method (default: "
+        "scored)",
+    )
+    parser.add_argument(
+        "--road-percentages",
+        type=float,
+        nargs="+",
+        metavar="P",
+        help="ROAD: percentages of pixels removed (default: 10 20 ... 90)",
+    )
+    parser.add_argument(
         "--chunk-size",
         type=int,
         default=32,
@@ -246,6 +261,8 @@ def run(args):
         insertion_baseline=args.insertion_baseline,
         chunk_size=args.chunk_size,
         top_n=args.top_n,
+        road=args.road,
+        road_percentages=args.road_percentages,
         progress=progress,
     )
     evaluation.config["models"] = [str(p) for p in args.models]

@@ -8,6 +8,9 @@ scored with `lficam_tf.metrics`:
 
 - Average Drop % (lower is better) and Increase in Confidence % (higher);
 - Deletion AUC (lower) and Insertion AUC (higher), RISE;
+- ROAD MoRF (lower), LeRF (higher) and (LeRF - MoRF) / 2 (higher): removal
+  with noisy linear imputation (Rong et al., ICML 2022), which does not leak
+  the removed region's shape as deletion's black pixels do;
 - where object masks exist: pointing game and energy-based pointing game
   (higher), and box localization (IoU >= 0.5 with the box around the mask,
   higher);
@@ -34,6 +37,9 @@ METRICS = (
     ("increase_in_confidence", "Increase in Confidence %", "higher"),
     ("deletion_auc", "Deletion AUC", "lower"),
     ("insertion_auc", "Insertion AUC", "higher"),
+    ("road_morf", "ROAD MoRF", "lower"),
+    ("road_lerf", "ROAD LeRF", "higher"),
+    ("road_combined", "ROAD (LeRF - MoRF) / 2", "higher"),
     ("pointing_game", "Pointing game", "higher"),
     ("energy_pointing_game", "Energy pointing game", "higher"),
     ("box_accuracy", "Box localization (IoU >= 0.5)", "higher"),
@@ -247,6 +253,9 @@ def evaluate(
     stability_threshold=100,
     box_threshold=0.15,
     pointing_tolerance=None,
+    road=True,
+    road_percentages=None,
+    road_noise=2.55,
     progress=None,
 ):
     """Score every applicable method on every model with every metric.
@@ -283,6 +292,13 @@ def evaluate(
             images: round(15 * min(height, width) / 224) (2 at 32x32; 15 px
             would accept almost any point of a 32x32 image). Defaults to
             `None`.
+        road: bool. Score ROAD too (B * (2 P + 1) more predictions and
+            2 P sparse solves per image and method). Defaults to `True`.
+        road_percentages: ROAD's percentages of removed pixels, or None for
+            `lficam_tf.metrics.ROAD_PERCENTAGES` (10, 20, ..., 90, the
+            paper's). Defaults to `None`.
+        road_noise: float. ROAD's imputation noise in pixel units (0..255).
+            Defaults to `2.55`.
         progress: callable `(message)` or None, called before each model and
             method.
 
@@ -304,6 +320,8 @@ def evaluate(
     )
     warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     boxes = boxes_from_masks(masks) if masks is not None else None
+    if road_percentages is None:
+        road_percentages = metrics.ROAD_PERCENTAGES
     if pointing_tolerance is None:
         pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)
     say = progress or (lambda message: None)
@@ -363,6 +381,19 @@ def evaluate(
                 "deletion_auc": deletion.mean_auc,
                 "insertion_auc": insertion.mean_auc,
             }
+            if road:
+                removal = metrics.road(
+                    predict_fn,
+                    images,
+                    maps,
+                    target_class,
+                    percentages=road_percentages,
+                    noise=road_noise,
+                    batch_size=batch_size,
+                )
+                values["road_morf"] = removal.morf_mean
+                values["road_lerf"] = removal.lerf_mean
+                values["road_combined"] = removal.combined
             if masks is not None:
                 values["pointing_game"] = float(
                     np.mean(
@@ -407,6 +438,8 @@ def evaluate(
         "steps": steps,
         "deletion_baseline": deletion_baseline,
         "insertion_baseline": insertion_baseline,
+        "road_percentages": list(road_percentages) if road else None,
+        "road_noise": road_noise if road else None,
         "chunk_size": chunk_size,
         "top_n": top_n,
         "stability_threshold": stability_threshold,

@@ -41,6 +41,7 @@ from lficam_tf.metrics.pointing import (
     pointing_game,
 )
 from lficam_tf.metrics.road import (
+    PERCENTAGES as ROAD_PERCENTAGES,
     ROADScores,
     noisy_linear_imputation,
     road,
@@ -55,6 +56,7 @@ __all__ = [
     "BoxLocalization",
     "ConfidenceChange",
     "PerturbationCurves",
+    "ROAD_PERCENTAGES",
     "ROADScores",
     "StabilityMatrix",
     "average_drop",

@@ -97,6 +97,9 @@ def test_report_on_shapes_with_three_models(saved):
                 "increase_in_confidence",
                 "deletion_auc",
                 "insertion_auc",
+                "road_morf",
+                "road_lerf",
+                "road_combined",
                 "pointing_game",
                 "energy_pointing_game",
                 "box_accuracy",
@@ -104,6 +107,9 @@ def test_report_on_shapes_with_three_models(saved):
             }
             assert (
                 0 <= values["deletion_auc"] <= 1 and 0 <= values["pointing_game"] <= 1
+            )
+            assert values["road_combined"] == pytest.approx(
+                (values["road_lerf"] - values["road_morf"]) / 2
             )
             assert len(report["curves"][model["name"]][method]["deletion"]) == 5
     assert report["stability"]["lficam"]["models"] == ["lficam_a", "lficam_b"]
@@ -155,10 +161,12 @@ def test_report_on_an_image_folder_without_masks(saved, folder, tmp_path):
         "--methods",
         "native",
         "gradcam",
+        "--no-road",
         "--quiet",
     ]
     assert main(argv) == 0
     report = json.loads((out / "report.json").read_text())
+    assert report["config"]["road_percentages"] is None  # --no-road
     assert report["config"]["masks"] is False and report["config"]["num_images"] == 3
     assert set(report["metrics"]["two"]["lficam"]) == {
         "average_drop",

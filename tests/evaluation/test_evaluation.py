@@ -75,11 +75,15 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
         deletion = metrics.deletion_auc(predict_fn, images, maps, predicted, steps=4)
         insertion = metrics.insertion_auc(predict_fn, images, maps, predicted, steps=4)
         boxed = metrics.box_localization(maps, boxes)
+        removal = metrics.road(predict_fn, images, maps, predicted)
         expected = {
             "average_drop": change.average_drop,
             "increase_in_confidence": change.increase_in_confidence,
             "deletion_auc": deletion.mean_auc,
             "insertion_auc": insertion.mean_auc,
+            "road_morf": removal.morf_mean,
+            "road_lerf": removal.lerf_mean,
+            "road_combined": (removal.lerf_mean - removal.morf_mean) / 2,
             "pointing_game": np.mean(
                 metrics.pointing_game(maps, masks=masks, tolerance=2)
             ),
@@ -98,6 +102,20 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
             atol=1e-4,
         )
     assert result.stability == {}  # one model
+    assert result.config["road_percentages"] == list(metrics.ROAD_PERCENTAGES)
+
+    # Without ROAD, the ROAD keys are gone; other percentages change them.
+    quick = evaluate([model], images, labels, masks, methods=["gradcam"], steps=4,
+                     road=False)
+    assert not any(key.startswith("road") for key in quick.metrics["lficam0"]["gradcam"])
+    assert quick.config["road_percentages"] is None
+    coarse = evaluate([model], images, labels, masks, methods=["gradcam"], steps=4,
+                      road_percentages=[50])
+    maps = coarse.explanations["lficam0"]["gradcam"].maps
+    half = metrics.road(predict_fn, images, maps, predicted, percentages=[50])
+    assert coarse.metrics["lficam0"]["gradcam"]["road_morf"] == pytest.approx(
+        half.morf_mean, abs=1e-4
+    )
 
 
 def test_same_weights_are_perfectly_stable_and_labels_can_be_explained(
@@ -156,6 +174,9 @@ def test_abn_model_is_evaluated_with_its_own_map():
         "increase_in_confidence",
         "deletion_auc",
         "insertion_auc",
+        "road_morf",
+        "road_lerf",
+        "road_combined",
     }
 
 
