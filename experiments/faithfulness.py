@@ -30,7 +30,15 @@ import time
 
 import studylib
 
-KEYS = ("average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc")
+KEYS = (
+    "average_drop",
+    "increase_in_confidence",
+    "deletion_auc",
+    "insertion_auc",
+    "road_morf",
+    "road_lerf",
+    "road_combined",
+)
 
 
 def main(argv=None):
@@ -58,6 +66,7 @@ def main(argv=None):
                 "steps": report["config"]["steps"],
                 "deletion_baseline": report["config"]["deletion_baseline"],
                 "insertion_baseline": report["config"]["insertion_baseline"],
+                "road_percentages": report["config"].get("road_percentages"),
                 "explained_class": report["config"]["target"],
                 "accuracy_on_images": {
                     m["name"]: m["accuracy"] for m in report["models"]

@@ -32,6 +32,9 @@ DIRECTIONS = {
     "increase_in_confidence": "↑",
     "deletion_auc": "↓",
     "insertion_auc": "↑",
+    "road_morf": "↓",
+    "road_lerf": "↑",
+    "road_combined": "↑",
     "energy_pointing_game": "↑",
     "pointing_game": "↑",
     "box_accuracy": "↑",
@@ -42,11 +45,24 @@ COLUMN_TITLES = {
     "increase_in_confidence": "Increase in Confidence %",
     "deletion_auc": "Deletion AUC",
     "insertion_auc": "Insertion AUC",
+    "road_morf": "ROAD MoRF",
+    "road_lerf": "ROAD LeRF",
+    "road_combined": "ROAD (LeRF − MoRF)/2",
     "energy_pointing_game": "Energy pointing game",
     "pointing_game": "Pointing game",
     "box_accuracy": "Box localization (IoU ≥ 0.5)",
     "box_iou": "Box IoU",
 }
+
+FAITHFULNESS_KEYS = (
+    "average_drop",
+    "increase_in_confidence",
+    "deletion_auc",
+    "insertion_auc",
+    "road_morf",
+    "road_lerf",
+    "road_combined",
+)
 
 
 def pending(name):
@@ -200,6 +216,7 @@ def metrics_block(results, out, name, file_name, keys):
     header = ["model", "method"] + [
         f"{COLUMN_TITLES[k]} {DIRECTIONS[k]}" for k in keys
     ]
+    road = data.get("road_percentages")
     lines = [
         f"{data['num_images']} fixed test images of {data['image_size'][0]}x"
         f"{data['image_size'][1]}; each model explains its "
@@ -222,6 +239,16 @@ def metrics_block(results, out, name, file_name, keys):
         if row["primary"]:
             cells[1] = f"**{cells[1]}**"
         lines.append("| " + " | ".join(cells) + " |")
+    if road and any(key.startswith("road") for key in keys):
+        lines += [
+            "",
+            "ROAD (Rong et al., ICML 2022) removes "
+            + ", ".join(f"{p:g}" for p in road)
+            + " % of the pixels, most relevant first (MoRF) or least relevant "
+            "first (LeRF), fills them by noisy linear imputation and reads the "
+            "class probability: unlike deletion's black pixels, the filled "
+            "region does not show the mask's shape to the classifier.",
+        ]
     if data.get("mask_fraction") is not None:
         lines += [
             "",
@@ -238,7 +265,9 @@ def metrics_block(results, out, name, file_name, keys):
         + ".",
     ]
     report = pathlib.Path(studylib.REPO / data["report"])
-    figures = [report.parent / "figures" / f"compare_{data['dataset']}.png"]
+    shown = report.parent / "figures"
+    figures = [shown / f"compare_{data['dataset']}.png"]
+    figures += sorted(shown.glob(f"compare_{data['dataset']}_*.png"))
     figures += sorted(report.glob("curves_*.png"))
     lines.append("")
     lines += [_figure(p, out, p.stem) for p in figures if p.is_file()]
@@ -367,14 +396,14 @@ def blocks(results, out):
             out,
             "faithfulness-cifar10",
             "faithfulness_cifar10.json",
-            ("average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"),
+            FAITHFULNESS_KEYS,
         ),
         "faithfulness-shapes": metrics_block(
             results,
             out,
             "faithfulness-shapes",
             "faithfulness_shapes.json",
-            ("average_drop", "increase_in_confidence", "deletion_auc", "insertion_auc"),
+            FAITHFULNESS_KEYS,
         ),
         "shipped": shipped_block(results, out),
         "fin-width": fin_width_block(results, out),

@@ -47,6 +47,23 @@ POST_HOC_METHODS = (
 #: Every name `lficam_tf.explain.explain(method=...)` accepts.
 METHODS = NATIVE_METHODS + POST_HOC_METHODS
 
+#: How reports, tables and figures name each method of `METHODS`
+#: ("native" is shown as the model's own "lficam" or "abn").
+METHOD_TITLES = {
+    "lficam": "LFI-CAM",
+    "abn": "ABN",
+    "gradcam": "Grad-CAM",
+    "hirescam": "HiResCAM",
+    "gradcam-elementwise": "Grad-CAM element-wise",
+    "gradcam++": "Grad-CAM++",
+    "xgradcam": "XGrad-CAM",
+    "layercam": "LayerCAM",
+    "eigencam": "Eigen-CAM",
+    "eigengradcam": "EigenGrad-CAM",
+    "scorecam": "Score-CAM",
+    "ablationcam": "Ablation-CAM",
+}
+
 #: `explain(reshape_transform=...)`'s names (a callable is accepted too):
 #: "vit" drops a vision transformer's class token, reshapes to a grid.
 RESHAPE_TRANSFORMS = ("vit",)

@@ -26,7 +26,7 @@ import tensorflow as tf
 from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import warn_if_scaled
-from lficam_tf.choices import TARGETS
+from lficam_tf.choices import METHOD_TITLES, TARGETS  # noqa: F401 (the report's)
 from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.models.outputs import model_kind, native_method
@@ -45,20 +45,6 @@ METRICS = (
     ("box_accuracy", "Box localization (IoU >= 0.5)", "higher"),
     ("box_iou", "Box IoU", "higher"),
 )
-METHOD_TITLES = {
-    "lficam": "LFI-CAM",
-    "abn": "ABN",
-    "gradcam": "Grad-CAM",
-    "gradcam++": "Grad-CAM++",
-    "scorecam": "Score-CAM",
-    "hirescam": "HiResCAM",
-    "gradcam-elementwise": "Grad-CAM element-wise",
-    "xgradcam": "XGrad-CAM",
-    "layercam": "LayerCAM",
-    "eigencam": "Eigen-CAM",
-    "eigengradcam": "EigenGrad-CAM",
-    "ablationcam": "Ablation-CAM",
-}
 #: The methods `evaluate` runs when `methods` is None; every other name of
 #: `lficam_tf.choices.METHODS` is run when asked for.
 DEFAULT_METHODS = ("native", "gradcam", "gradcam++", "scorecam")

@@ -327,7 +327,10 @@ def test_localization(shapes_study):
     assert rows[0]["energy_pointing_game"] == report["metrics"]["lficam"]["lficam"][
         "energy_pointing_game"
     ]
-    assert (shapes_study["results"] / "figures" / "compare_shapes.png").is_file()
+    figures = shapes_study["results"] / "figures"
+    assert (figures / "compare_shapes.png").is_file()
+    for head in ("lficam", "abn", "baseline"):  # each model's methods side by side
+        assert (figures / f"compare_shapes_{head}.png").is_file()
 
 
 def test_faithfulness_shapes(shapes_study):
@@ -336,6 +339,11 @@ def test_faithfulness_shapes(shapes_study):
     for row in data["rows"]:
         assert 0.0 <= row["deletion_auc"] <= 1.0 and 0.0 <= row["insertion_auc"] <= 1.0
         assert row["average_drop"] >= 0.0
+        assert 0.0 <= row["road_morf"] <= 1.0 and 0.0 <= row["road_lerf"] <= 1.0
+        assert row["road_combined"] == pytest.approx(
+            (row["road_lerf"] - row["road_morf"]) / 2
+        )
+    assert data["road_percentages"] == [50]  # the tiny size's
     # localization.py's evaluation was reused, not run again.
     assert data["eval_seconds"] == _read(shapes_study, "localization.json")["eval_seconds"]
 
