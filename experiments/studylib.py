@@ -781,6 +781,76 @@ def evaluation_specs(size, dataset):
     return variant_specs(size, dataset, ("lficam", "abn", "baseline"), 1)
 
 
+def evaluation_piece(study, folder, head, model, method, images, labels, masks, wanted):
+    """The `Evaluation` of one model and method, read from `folder` when a
+    finished piece of the same settings is there, else run and saved (its
+    report as JSON, its maps and probabilities as .npz). The pieces live
+    beside the run folders (`study.runs`, tens of MB, not committed): they
+    only let a killed evaluation resume; `report.json` is the result."""
+    import numpy as np
+
+    from lficam_tf.evaluation.evaluate import Evaluation, evaluate
+    from lficam_tf.explain import Explanation
+
+    stem = f"{head}-{method}"
+    saved = read_json(folder / f"{stem}.json")
+    arrays = folder / f"{stem}.npz"
+    if saved is not None and saved.get("study") == wanted and arrays.is_file():
+        with np.load(arrays) as data:
+            explanation = Explanation(
+                maps=data["maps"],
+                probabilities=data["probabilities"],
+                class_index=data["class_index"],
+                method=method,
+                layer=saved["layer"],
+            )
+        curves = saved["curves"]
+        return Evaluation(
+            model_names=[head],
+            kinds={head: saved["models"][0]["kind"]},
+            accuracy={head: saved["models"][0]["accuracy"]},
+            methods={head: [method]},
+            metrics=saved["metrics"],
+            curves={
+                head: {
+                    method: {k: np.asarray(v) for k, v in curves[head][method].items()}
+                },
+            },
+            fractions=np.asarray(curves["fractions"]),
+            stability={},
+            explanations={head: {method: explanation}},
+            config=saved["config"],
+        )
+    study.say(f"{head}: {method}")
+    evaluation = evaluate(
+        [model],
+        images,
+        labels=labels,
+        masks=masks,
+        model_names=[head],
+        methods=[method],
+        target="predicted",
+        batch_size=study.size.batch_size,
+        steps=study.size.steps,
+        road_percentages=study.size.road_percentages,
+    )
+    explanation = evaluation.explanations[head][method]
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{stem}.tmp.npz"
+    np.savez_compressed(
+        tmp,
+        maps=explanation.maps,
+        probabilities=explanation.probabilities,
+        class_index=explanation.class_index,
+    )
+    tmp.replace(arrays)
+    write_json(
+        folder / f"{stem}.json",
+        {**evaluation.to_json(), "layer": explanation.layer, "study": wanted},
+    )
+    return evaluation
+
+
 def evaluation_report(study, dataset):
     """Every metric of every method on the three models of `dataset`.
 
@@ -811,7 +881,7 @@ def evaluation_report(study, dataset):
         return report
 
     # The submodules: `lficam_tf.evaluation.evaluate` is also a module name.
-    from lficam_tf.evaluation.evaluate import evaluate
+    from lficam_tf.evaluation.evaluate import merge_evaluations, methods_for
     from lficam_tf.evaluation.report import write_report
     from lficam_tf.explain import plot_explanations
 
@@ -822,19 +892,19 @@ def evaluation_report(study, dataset):
     )
     start = time.perf_counter()
     study.say(f"{dataset}: scoring {wanted['methods']} on {len(images)} images")
-    evaluation = evaluate(
-        models,
-        images,
-        labels=labels,
-        masks=masks,
-        model_names=[spec.head for spec in specs],
-        methods=wanted["methods"],
-        target="predicted",
-        batch_size=study.size.batch_size,
-        steps=study.size.steps,
-        road_percentages=study.size.road_percentages,
-        progress=study.say,
-    )
+    # One piece per model and method, each saved as it finishes: a killed
+    # evaluation resumes from the pieces done (`merge_evaluations`).
+    pieces = []
+    for spec, model in zip(specs, models):
+        for method in methods_for(model, wanted["methods"]):
+            pieces.append(
+                evaluation_piece(
+                    study, study.runs / f"eval_{dataset}_pieces", spec.head, model, method,
+                    images, labels, masks, {**wanted, "runs": wanted["runs"][spec.head],
+                                            "finished": wanted["finished"][spec.head]},
+                )
+            )
+    evaluation = merge_evaluations(pieces)
     seconds = time.perf_counter() - start
     write_report(
         evaluation,

@@ -401,22 +401,7 @@ def evaluate(
                 "deletion": deletion.curves.mean(axis=0),
                 "insertion": insertion.curves.mean(axis=0),
             }
-    stability = {}
-    all_methods = []
-    for name in model_names:
-        all_methods += [m for m in run[name] if m not in all_methods]
-    for method in all_methods:
-        having = [name for name in model_names if method in run[name]]
-        if len(having) >= 2:
-            matrix = metrics.stability_matrix(
-                [explanations[name][method].maps for name in having],
-                threshold=stability_threshold,
-            )
-            stability[method] = {
-                "models": having,
-                "matrix": matrix.matrix,
-                "mean": float(matrix.mean),
-            }
+    stability = _stability(model_names, run, explanations, stability_threshold)
     config = {
         "num_images": len(images),
         "image_size": list(images.shape[1:3]),
@@ -444,4 +429,104 @@ def evaluate(
         stability=stability,
         explanations=explanations,
         config=config,
+    )
+
+
+def _stability(model_names, run, explanations, threshold):
+    """`Evaluation.stability`: per method run on >= 2 models, their IoU matrix."""
+    stability = {}
+    all_methods = []
+    for name in model_names:
+        all_methods += [m for m in run[name] if m not in all_methods]
+    for method in all_methods:
+        having = [name for name in model_names if method in run[name]]
+        if len(having) >= 2:
+            matrix = metrics.stability_matrix(
+                [explanations[name][method].maps for name in having],
+                threshold=threshold,
+            )
+            stability[method] = {
+                "models": having,
+                "matrix": matrix.matrix,
+                "mean": float(matrix.mean),
+            }
+    return stability
+
+
+@lficam_export("lficam_tf.evaluation.merge_evaluations")
+def merge_evaluations(evaluations):
+    """One `Evaluation` of several, run on the same images with the same
+    settings: each model's methods joined (in the order given), and the
+    stability matrix computed across all models.
+
+    So a long evaluation can run as pieces (one model, one method each),
+    each saved when it finishes and the whole resumed after an interruption:
+    merging the pieces gives what one `evaluate` call over all models and
+    methods gives.
+
+    Args:
+        evaluations: non-empty list of `Evaluation`s of the same images and
+            settings (`config`). A model may appear in several, with other
+            methods.
+
+    Returns:
+        An `Evaluation`.
+
+    Example:
+
+    >>> import numpy as np, lficam_tf
+    >>> from lficam_tf.evaluation import evaluate, merge_evaluations
+    >>> model = lficam_tf.build_model("cifar_resnet20", 10, name="lficam")
+    >>> images = np.random.uniform(0, 255, (2, 32, 32, 3))
+    >>> parts = [evaluate([model], images, methods=[m], steps=2, road=False)
+    ...          for m in ("native", "gradcam")]
+    >>> merge_evaluations(parts).methods
+    {'lficam': ['lficam', 'gradcam']}
+    """
+    if not evaluations:
+        raise ValueError("`evaluations` must be a non-empty list of Evaluations.")
+    first = evaluations[0]
+    for other in evaluations[1:]:
+        different = {
+            key
+            for key in set(first.config) | set(other.config)
+            if first.config.get(key) != other.config.get(key)
+        }
+        if different or not np.array_equal(first.fractions, other.fractions):
+            raise ValueError(
+                "`merge_evaluations` needs evaluations of the same images and "
+                f"settings; these differ in {sorted(different) or ['fractions']}. "
+                "Evaluate every piece with the same arguments."
+            )
+    names, kinds, accuracy, run = [], {}, {}, {}
+    scores, curves, explanations = {}, {}, {}
+    for evaluation in evaluations:
+        for name in evaluation.model_names:
+            if name not in names:
+                names.append(name)
+                kinds[name], accuracy[name] = evaluation.kinds[name], evaluation.accuracy[name]
+                run[name], scores[name], curves[name], explanations[name] = [], {}, {}, {}
+            for method in evaluation.methods[name]:
+                if method in run[name]:
+                    raise ValueError(
+                        f"Method {method!r} of model {name!r} is in two of the "
+                        "evaluations; give each (model, method) once."
+                    )
+                run[name].append(method)
+                scores[name][method] = evaluation.metrics[name][method]
+                curves[name][method] = evaluation.curves[name][method]
+                explanations[name][method] = evaluation.explanations[name][method]
+    return Evaluation(
+        model_names=names,
+        kinds=kinds,
+        accuracy=accuracy,
+        methods=run,
+        metrics=scores,
+        curves=curves,
+        fractions=first.fractions,
+        stability=_stability(
+            names, run, explanations, first.config["stability_threshold"]
+        ),
+        explanations=explanations,
+        config=dict(first.config),
     )

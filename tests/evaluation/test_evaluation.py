@@ -215,3 +215,33 @@ def test_errors(shapes):
         ValueError, match="`model_names` must give each model a distinct name"
     ):
         evaluate([lficam, baseline], images, model_names=["x", "x"])
+
+
+def test_pieces_merged_equal_one_evaluation(shapes):
+    from lficam_tf.evaluation import merge_evaluations
+
+    images, labels, masks = shapes
+    models = [tiny_model("lficam", 0), tiny_model("lficam", 1)]
+    kwargs = dict(labels=labels, masks=masks, steps=3, road_percentages=[30, 60])
+    whole = evaluate(models, images, methods=["native", "gradcam"], **kwargs)
+    pieces = [
+        evaluate([model], images, methods=[method], **kwargs)
+        for model in models
+        for method in ("native", "gradcam")
+    ]
+    merged = merge_evaluations(pieces)
+    assert merged.model_names == whole.model_names == ["lficam0", "lficam1"]
+    assert merged.methods == whole.methods
+    for name in whole.model_names:
+        for method in whole.methods[name]:
+            for key, value in whole.metrics[name][method].items():
+                assert merged.metrics[name][method][key] == pytest.approx(value, abs=1e-5)
+    assert merged.stability.keys() == whole.stability.keys() == {"lficam", "gradcam"}
+    for method, value in whole.stability.items():
+        np.testing.assert_allclose(merged.stability[method]["matrix"], value["matrix"])
+    # Pieces of other settings, or a (model, method) twice, are refused.
+    other = evaluate([models[0]], images, methods=["gradcam"], **{**kwargs, "steps": 4})
+    with pytest.raises(ValueError, match="differ in.*steps"):
+        merge_evaluations(pieces + [other])
+    with pytest.raises(ValueError, match="in two of the evaluations"):
+        merge_evaluations(pieces + pieces[:1])

@@ -333,6 +333,50 @@ def test_localization(shapes_study):
         assert (figures / f"compare_shapes_{head}.png").is_file()
 
 
+def test_killed_evaluation_resumes_from_its_pieces(shapes_study, tmp_path):
+    """Each model and method is saved as it finishes: with the report lost
+    (a run killed before it), the evaluation reruns only what is missing."""
+    import localization
+
+    pieces = shapes_study["runs"] / "eval_shapes_pieces"
+    names = sorted(p.name for p in pieces.glob("*.json"))
+    assert names == sorted(
+        f"{head}-{method}.json"
+        for head, method in [
+            ("lficam", "lficam"), ("lficam", "gradcam"), ("abn", "abn"),
+            ("abn", "gradcam"), ("baseline", "gradcam"),
+        ]
+    )
+    # A copy of the study whose evaluation was killed after 4 of 5 pieces.
+    results = tmp_path / "results"
+    shutil.copytree(shapes_study["results"], results)
+    shutil.rmtree(results / "eval_shapes")
+    runs = tmp_path / "runs"
+    shutil.copytree(shapes_study["runs"], runs, symlinks=True)
+    missing = runs / "eval_shapes_pieces" / "abn-gradcam.json"
+    missing.unlink()
+    kept = {
+        p.name: p.stat().st_mtime_ns
+        for p in (runs / "eval_shapes_pieces").iterdir()
+        if not p.name.startswith("abn-gradcam.")
+    }
+    argv = ["--tiny", "--quiet", "--results", str(results), "--runs", str(runs)]
+    assert localization.main(argv) == 0
+    after = {p.name: p.stat().st_mtime_ns for p in (runs / "eval_shapes_pieces").iterdir()}
+    assert missing.is_file()
+    assert {n: t for n, t in after.items() if n in kept} == kept  # not redone
+    old = json.loads((shapes_study["results"] / "eval_shapes" / "report.json").read_text())
+    new = json.loads((results / "eval_shapes" / "report.json").read_text())
+    for model, per_method in old["metrics"].items():
+        for method, values in per_method.items():
+            for key, value in values.items():
+                assert new["metrics"][model][method][key] == pytest.approx(value, abs=1e-6)
+    assert new["stability"].keys() == old["stability"].keys() == {"gradcam"}
+    np.testing.assert_allclose(
+        new["stability"]["gradcam"]["matrix"], old["stability"]["gradcam"]["matrix"]
+    )
+
+
 def test_faithfulness_shapes(shapes_study):
     data = _read(shapes_study, "faithfulness_shapes.json")
     assert len(data["rows"]) == 5
