@@ -180,10 +180,14 @@ def check_mixing(value, name):
 
 
 #: The Feature Importance Network's options in `build_model` and
-#: `TrainConfig`, with their defaults. `fin_width="auto"` is the backbone's
-#: own default width: the paper's K -> K on the CIFAR backbones, the
-#: bottleneck of `lficam_tf.layers.scaled_fin_width` on wide ones
-#: (`BackboneSpec.fin_width`).
+#: `TrainConfig`, with their defaults: the one place they are written.
+#: `build_model`, `LFICAMClassifier`, `FeatureImportanceNetwork` (`depth`,
+#: `relu`) and the `TrainConfig` fields (hence `train_tf.py --help`) take
+#: their defaults from here, and the shipped classifiers (`weights="cifar10"`)
+#: are models built with them; `tests/test_fin_defaults.py` checks each place.
+#: `fin_width="auto"` is the backbone's own default width: the paper's
+#: K -> K on the CIFAR backbones, the bottleneck of
+#: `lficam_tf.layers.scaled_fin_width` on wide ones (`BackboneSpec.fin_width`).
 FIN_DEFAULTS = {"fin_depth": 4, "fin_relu": "paired", "fin_width": "auto"}
 
 

@@ -10,7 +10,7 @@ from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
 from lficam_tf import checks
-from lficam_tf.checks import MIN_FEATURE_SIZE
+from lficam_tf.checks import FIN_DEFAULTS, MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
 from lficam_tf.models.abn_classifier import ABNClassifier
@@ -69,9 +69,9 @@ def build_model(
     weights=None,
     feature_layer=None,
     preprocessing="auto",
-    fin_depth=4,
-    fin_relu="paired",
-    fin_width="auto",
+    fin_depth=FIN_DEFAULTS["fin_depth"],
+    fin_relu=FIN_DEFAULTS["fin_relu"],
+    fin_width=FIN_DEFAULTS["fin_width"],
     stem_stride=None,
     name=None,
 ):
