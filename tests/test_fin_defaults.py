@@ -28,7 +28,10 @@ def _places():
         (lficam_tf.build_model, options),
         # The classifier's `fin_width` is the width itself (None: K -> K),
         # which `build_model` resolves from "auto": no default to share.
-        (lficam_tf.LFICAMClassifier, {"fin_depth": "fin_depth", "fin_relu": "fin_relu"}),
+        (
+            lficam_tf.LFICAMClassifier,
+            {"fin_depth": "fin_depth", "fin_relu": "fin_relu"},
+        ),
         (FeatureImportanceNetwork, {"depth": "fin_depth", "relu": "fin_relu"}),
     ]
 
