@@ -74,7 +74,7 @@ def ship(study, spec, record, weights_dir, test_dir):
     """Save, reload by name, measure; returns the manifest entry."""
     import numpy as np
 
-    from lficam_tf.backbones import weights as weights_lib
+    from lficam_tf import presets as weights_lib
     from lficam_tf.models.build import build_model
 
     trained = studylib.load_run_model(study, spec)
@@ -137,7 +137,7 @@ def ship(study, spec, record, weights_dir, test_dir):
 
 
 def main(argv=None):
-    from lficam_tf.backbones import weights as weights_lib
+    from lficam_tf import presets as weights_lib
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -620,8 +620,8 @@ def load_run_model(study, spec):
 
 
 def _model_with_weights(study, spec, path):
-    from lficam_tf.backbones.weights import CIFAR10_CLASS_NAMES
     from lficam_tf.data.shapes import SHAPES_CLASS_NAMES
+    from lficam_tf.presets import CIFAR10_CLASS_NAMES
     from lficam_tf.training.model_setup import build_for_config
 
     classes = {"cifar10": CIFAR10_CLASS_NAMES, "shapes": SHAPES_CLASS_NAMES}

@@ -47,6 +47,7 @@ _MODEL_CODE = {
     "models": None,
     "ops": None,
     "optimizers": None,
+    "presets": None,
     "get_backbone_spec": "backbones",
     "list_backbones": "backbones",
     "ABNClassifier": "models",
@@ -61,7 +62,7 @@ if not _running_a_command():
     # Keras loads TensorFlow here: without the lines of a machine with no GPU
     # ("failed call to cuInit: ... CUDA error"), which read like a failure.
     with without_no_gpu_noise():
-        from lficam_tf import backbones, graph, layers, models, ops, optimizers
+        from lficam_tf import backbones, graph, layers, models, ops, optimizers, presets
         from lficam_tf.backbones import get_backbone_spec, list_backbones
         from lficam_tf.models import (
             ABNClassifier,
@@ -87,6 +88,7 @@ __all__ = [
     "models",
     "ops",
     "optimizers",
+    "presets",
     "train",
     *_LAZY_SUBPACKAGES,
 ]

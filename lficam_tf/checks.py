@@ -180,10 +180,14 @@ def check_mixing(value, name):
 
 
 #: The Feature Importance Network's options in `build_model` and
-#: `TrainConfig`, with their defaults. `fin_width="auto"` is the backbone's
-#: own default width: the paper's K -> K on the CIFAR backbones, the
-#: bottleneck of `lficam_tf.layers.scaled_fin_width` on wide ones
-#: (`BackboneSpec.fin_width`).
+#: `TrainConfig`, with their defaults: the one place they are written.
+#: `build_model`, `LFICAMClassifier`, `FeatureImportanceNetwork` (`depth`,
+#: `relu`) and the `TrainConfig` fields (hence `train_tf.py --help`) take
+#: their defaults from here, and the presets (`lficam_tf.presets`) are
+#: models built with them; `tests/test_fin_defaults.py` checks each place.
+#: `fin_width="auto"` is the backbone's own default width: the paper's
+#: K -> K on the CIFAR backbones, the bottleneck of
+#: `lficam_tf.layers.scaled_fin_width` on wide ones (`BackboneSpec.fin_width`).
 FIN_DEFAULTS = {"fin_depth": 4, "fin_relu": "paired", "fin_width": "auto"}
 
 
@@ -292,6 +296,27 @@ def did_you_mean(value, choices, n=1):
     if not close:
         return ""
     return f" Did you mean {' or '.join(repr(by_lower[c]) for c in close)}?"
+
+
+def weights_mismatch_error(weights, model_name, error):
+    """The `ValueError` for a weights file that does not fit its model.
+
+    The one message of the backbone loaders (`lficam_tf.backbones`) and of
+    the shipped classifiers (`lficam_tf.presets`): Keras' reason, of which
+    only the first line (its message goes on to print whole variables), and
+    the fix.
+
+    Args:
+        weights: str. The file.
+        model_name: str. The backbone or model the file was loaded into.
+        error: the exception Keras raised.
+    """
+    reason = str(error).strip().split("\n")[0][:300]
+    return ValueError(
+        f"The weights file {weights!r} does not match backbone "
+        f"{model_name!r} ({reason}). Load a file saved from the same "
+        "architecture (same backbone, depth and options such as stem_stride)."
+    )
 
 
 def check_number(value, name):

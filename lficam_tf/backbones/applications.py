@@ -29,6 +29,7 @@ import keras
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.registry import BackboneSpec, register_backbone
 from lficam_tf.backbones.resnet import check_stem_stride
+from lficam_tf.checks import weights_mismatch_error
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
 
 # name: (constructor, feature layer or None for the output, channels, stride,
@@ -118,7 +119,7 @@ def application_backbone(
         if weights not in (None, "imagenet") and isinstance(
             error, (ValueError, KeyError)
         ):
-            raise weights_lib.mismatch_error(weights, name, error) from error
+            raise weights_mismatch_error(weights, name, error) from error
         raise
     if stem_stride == 1:
         model = _with_stem_stride_one(model)

@@ -40,7 +40,7 @@ def parse_named_model(text):
     None when `text` names no weights of `NAMED_WEIGHTS` (or is an existing
     path), so that files and folders are read as before.
     """
-    from lficam_tf.backbones.weights import NAMED_WEIGHTS
+    from lficam_tf.presets import NAMED_WEIGHTS
 
     parts = str(text).split(":")
     if parts[0] not in NAMED_WEIGHTS or pathlib.Path(text).exists():
@@ -154,7 +154,7 @@ def read_class_names(path, num_classes):
 def _model_class_names(model, model_argument=None):
     named = parse_named_model(model_argument) if model_argument else None
     if named is not None:
-        from lficam_tf.backbones.weights import NAMED_WEIGHTS
+        from lficam_tf.presets import NAMED_WEIGHTS
 
         return list(NAMED_WEIGHTS[named[0]]["class_names"])
     names = getattr(model, "class_names", None)

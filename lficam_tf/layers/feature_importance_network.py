@@ -114,8 +114,8 @@ class FeatureImportanceNetwork(keras.layers.Layer):
 
     def __init__(
         self,
-        depth=4,
-        relu="paired",
+        depth=checks.FIN_DEFAULTS["fin_depth"],
+        relu=checks.FIN_DEFAULTS["fin_relu"],
         width=None,
         implementation="auto",
         bottleneck=True,

@@ -4,13 +4,13 @@ import math
 
 import keras
 
-from lficam_tf import graph
+from lficam_tf import graph, presets
 from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
 from lficam_tf import checks
-from lficam_tf.checks import MIN_FEATURE_SIZE
+from lficam_tf.checks import FIN_DEFAULTS, MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
 from lficam_tf.models.abn_classifier import ABNClassifier
@@ -69,9 +69,9 @@ def build_model(
     weights=None,
     feature_layer=None,
     preprocessing="auto",
-    fin_depth=4,
-    fin_relu="paired",
-    fin_width="auto",
+    fin_depth=FIN_DEFAULTS["fin_depth"],
+    fin_relu=FIN_DEFAULTS["fin_relu"],
+    fin_width=FIN_DEFAULTS["fin_width"],
     stem_stride=None,
     name=None,
 ):
@@ -91,11 +91,12 @@ def build_model(
             `list_backbones(abn=True)`) or `"baseline"` (no attention).
             Defaults to `"lficam"`.
         weights: None (random initialisation), `"imagenet"` (the
-            `keras.applications` backbones; needs internet once), `"cifar10"`
-            (the whole classifier trained on CIFAR-10, shipped with the
-            package: `"cifar_resnet20"`, 10 classes, every head; test
-            accuracies in the README) or the path of a backbone weights file.
-            Defaults to `None`.
+            `keras.applications` backbones; needs internet once), the name
+            of a preset, a whole classifier shipped with the package
+            (`lficam_tf.presets.NAMED_WEIGHTS`: `"cifar10"`, trained on
+            CIFAR-10 as `"cifar_resnet20"`, 10 classes, every head; test
+            accuracies in the README), or the path of a backbone weights
+            file. Defaults to `None`.
         feature_layer: str. With a user's model: the layer (path
             `"outer/inner"` for nested models) whose output is F. Defaults to
             the last layer with a 4-D output.
@@ -139,8 +140,8 @@ def build_model(
     num_classes = checks.check_int(num_classes, "num_classes", minimum=1)
     checks.check_fin_options(head, fin_depth, fin_relu, fin_width)
     input_shape = _check_input_shape(input_shape)
-    weights = weights_lib.validate_weights_argument(weights)
-    named = weights_lib.named_weights_path(
+    weights = presets.validate_weights_argument(weights)
+    named = presets.named_weights_path(
         weights,
         backbone,
         num_classes,
@@ -158,7 +159,7 @@ def build_model(
     if named is not None:
         # The whole classifier's weights, not only the backbone's.
         model = build_model(backbone, num_classes, head=head, name=name)
-        return weights_lib.load_classifier_weights(model, named)
+        return presets.load_classifier_weights(model, named)
 
     post_attention = None
     if isinstance(backbone, keras.Model):

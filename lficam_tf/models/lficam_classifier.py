@@ -1,6 +1,7 @@
 import keras
 
 from lficam_tf.api_export import lficam_export
+from lficam_tf.checks import FIN_DEFAULTS
 from lficam_tf.layers.feature_importance_network import FeatureImportanceNetwork
 from lficam_tf.layers.lfi_attention_map import LFIAttentionMap
 from lficam_tf.layers.residual_attention import ResidualAttention
@@ -71,8 +72,8 @@ class LFICAMClassifier(ImageClassifier):
         backbone,
         num_classes,
         preprocessor=None,
-        fin_depth=4,
-        fin_relu="paired",
+        fin_depth=FIN_DEFAULTS["fin_depth"],
+        fin_relu=FIN_DEFAULTS["fin_relu"],
         fin_width=None,
         post_attention=None,
         fin_bottleneck=True,

@@ -123,16 +123,17 @@ class TrainConfig:
         None, "backbone weights: 'imagenet' or a weights file (default: random)"
     )
     fin_depth: int = _field(
-        4, "Feature Importance Network depth (conv-BN units); head 'lficam' only"
+        checks.FIN_DEFAULTS["fin_depth"],
+        "Feature Importance Network depth (conv-BN units); head 'lficam' only",
     )
     fin_relu: str = _field(
-        "paired",
+        checks.FIN_DEFAULTS["fin_relu"],
         "FIN ReLUs: 'paired' (after the 2nd and 4th BN, the authors' CIFAR "
         "code) or 'every' (after each BN, their last ImageNet commit); head "
         "'lficam' only",
     )
     fin_width: int | str | None = _field(
-        "auto",
+        checks.FIN_DEFAULTS["fin_width"],
         "FIN width: 'auto' (the backbone's default: the paper's K -> K FIN on "
         "the CIFAR backbones, a bottleneck of width K/16, at least 64, on "
         "backbones with more than 256 channels), an int (that bottleneck "

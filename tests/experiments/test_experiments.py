@@ -468,7 +468,7 @@ def test_stability_and_faithfulness_cifar10(full_tiny_study):
 
 def test_shipped_checkpoints(full_tiny_study, monkeypatch):
     import lficam_tf
-    from lficam_tf.backbones import weights as weights_lib
+    from lficam_tf import presets
 
     data = _read(full_tiny_study, "shipped.json")
     folder = full_tiny_study["results"] / "weights"
@@ -480,7 +480,7 @@ def test_shipped_checkpoints(full_tiny_study, monkeypatch):
         "lficam",
     ]
     # The files load by name, and give the accuracies the manifest states.
-    monkeypatch.setattr(weights_lib, "PRETRAINED_DIR", folder)
+    monkeypatch.setattr(presets, "PRETRAINED_DIR", folder)
     test_dir = full_tiny_study["cifar"] / "test"
     for name, entry in manifest.items():
         assert (folder / name).stat().st_size == entry["bytes"]

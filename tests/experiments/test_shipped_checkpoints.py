@@ -12,9 +12,9 @@ import pathlib
 import pytest
 
 import studylib
-from lficam_tf.backbones import weights as weights_lib
+from lficam_tf import presets
 
-MANIFEST = weights_lib.read_manifest()
+MANIFEST = presets.read_manifest()
 README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
 
 pytestmark = pytest.mark.skipif(
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.mark.parametrize("name", sorted(MANIFEST))
 def test_file_and_readme(name):
     entry = MANIFEST[name]
-    path = weights_lib.PRETRAINED_DIR / name
+    path = presets.PRETRAINED_DIR / name
     assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
-    assert name == weights_lib.named_weights_file_name(
+    assert name == presets.named_weights_file_name(
         "cifar10", entry["backbone"], entry["head"]
     )
     row = (

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import lficam_tf
-from lficam_tf.backbones import weights as weights_lib
+from lficam_tf import presets
 from lficam_tf.explain import explain
 from lficam_tf.explain.cli import main, parse_named_model
 
@@ -20,7 +20,7 @@ from lficam_tf.explain.cli import main, parse_named_model
 def shipped(tmp_path, monkeypatch):
     folder = tmp_path / "weights"
     folder.mkdir()
-    monkeypatch.setattr(weights_lib, "PRETRAINED_DIR", folder)
+    monkeypatch.setattr(presets, "PRETRAINED_DIR", folder)
     keras.utils.set_random_seed(3)
     model = lficam_tf.build_model("cifar_resnet20", 10, head="abn")
     model.save_weights(folder / "cifar_resnet20_abn_cifar10.weights.h5")
@@ -42,7 +42,7 @@ def test_explains_with_the_shipped_model_and_its_class_names(shipped):
     record = report["images"][0]
     assert report["method"] == "abn"
     assert record["explained_class"] == int(expected.predictions[0])
-    assert record["explained_class_name"] == weights_lib.CIFAR10_CLASS_NAMES[
+    assert record["explained_class_name"] == presets.CIFAR10_CLASS_NAMES[
         int(expected.predictions[0])
     ]
     assert record["top_k"][0]["probability"] == pytest.approx(

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 
 import lficam_tf
-from lficam_tf.backbones import weights as weights_lib
+from lficam_tf import presets
 
 
 @pytest.fixture
 def weights_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(weights_lib, "PRETRAINED_DIR", tmp_path)
+    monkeypatch.setattr(presets, "PRETRAINED_DIR", tmp_path)
     return tmp_path
 
 
@@ -23,7 +23,7 @@ def _save(folder, head, seed=1):
 
     keras.utils.set_random_seed(seed)
     model = lficam_tf.build_model("cifar_resnet20", num_classes=10, head=head)
-    name = weights_lib.named_weights_file_name("cifar10", "cifar_resnet20", head)
+    name = presets.named_weights_file_name("cifar10", "cifar_resnet20", head)
     model.save_weights(folder / name)
     return model
 
@@ -116,4 +116,4 @@ def test_wrong_type_names_the_choices():
 
 
 def test_manifest_absent_is_empty(weights_dir):
-    assert weights_lib.read_manifest() == {}
+    assert presets.read_manifest() == {}

@@ -47,9 +47,9 @@ def test_runs_on_the_shipped_checkpoints(tmp_path, monkeypatch, shared_data):
     images (skipped until the study has shipped all three heads)."""
     import re
 
-    from lficam_tf.backbones import weights as weights_lib
+    from lficam_tf import presets
 
-    shipped = {entry["head"] for entry in weights_lib.read_manifest().values()}
+    shipped = {entry["head"] for entry in presets.read_manifest().values()}
     if shipped != {"lficam", "abn", "baseline"}:
         pytest.skip(f"shipped checkpoints: {sorted(shipped)}, not all three heads yet")
     if not (shared_data / "cifar10_jpeg_test.tar.gz").is_file():
