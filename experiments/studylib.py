@@ -781,21 +781,53 @@ def evaluation_specs(size, dataset):
     return variant_specs(size, dataset, ("lficam", "abn", "baseline"), 1)
 
 
-def evaluation_piece(study, folder, head, model, method, images, labels, masks, wanted):
-    """The `Evaluation` of one model and method, read from `folder` when a
-    finished piece of the same settings is there, else run and saved (its
-    report as JSON, its maps and probabilities as .npz). The pieces live
-    beside the run folders (`study.runs`, tens of MB, not committed): they
-    only let a killed evaluation resume; `report.json` is the result."""
+def evaluation_piece(study, dataset, head, model, method, images, labels, masks, wanted):
+    """The `Evaluation` of one model and method, saved as it finishes so
+    that a killed evaluation resumes (`evaluation_report` merges the pieces).
+
+    A piece is its report as JSON (metrics, curves, the explained classes:
+    a few kB, committed with the results, `eval_<dataset>/pieces/`) and its
+    maps and probabilities as .npz beside the run folders (MBs, not
+    committed). A piece whose JSON has the same settings is not scored
+    again; without its .npz (a fresh checkout) its maps are explained again
+    for the same classes, which costs one `explain` call, not the metrics.
+    """
     import numpy as np
 
     from lficam_tf.evaluation.evaluate import Evaluation, evaluate
-    from lficam_tf.explain import Explanation
+    from lficam_tf.explain import Explanation, explain
 
     stem = f"{head}-{method}"
-    saved = read_json(folder / f"{stem}.json")
-    arrays = folder / f"{stem}.npz"
-    if saved is not None and saved.get("study") == wanted and arrays.is_file():
+    report = study.results / f"eval_{dataset}" / "pieces" / f"{stem}.json"
+    arrays = study.runs / f"eval_{dataset}_pieces" / f"{stem}.npz"
+    saved = read_json(report)
+    if saved is None or saved.get("study") != wanted:
+        study.say(f"{head}: {method}")
+        evaluation = evaluate(
+            [model],
+            images,
+            labels=labels,
+            masks=masks,
+            model_names=[head],
+            methods=[method],
+            target="predicted",
+            batch_size=study.size.batch_size,
+            steps=study.size.steps,
+            road_percentages=study.size.road_percentages,
+        )
+        explanation = evaluation.explanations[head][method]
+        _save_maps(arrays, explanation)
+        write_json(
+            report,
+            {
+                **evaluation.to_json(),
+                "layer": explanation.layer,
+                "class_index": explanation.class_index,
+                "study": wanted,
+            },
+        )
+        return evaluation
+    if arrays.is_file():
         with np.load(arrays) as data:
             explanation = Explanation(
                 maps=data["maps"],
@@ -804,51 +836,45 @@ def evaluation_piece(study, folder, head, model, method, images, labels, masks, 
                 method=method,
                 layer=saved["layer"],
             )
-        curves = saved["curves"]
-        return Evaluation(
-            model_names=[head],
-            kinds={head: saved["models"][0]["kind"]},
-            accuracy={head: saved["models"][0]["accuracy"]},
-            methods={head: [method]},
-            metrics=saved["metrics"],
-            curves={
-                head: {
-                    method: {k: np.asarray(v) for k, v in curves[head][method].items()}
-                },
-            },
-            fractions=np.asarray(curves["fractions"]),
-            stability={},
-            explanations={head: {method: explanation}},
-            config=saved["config"],
+    else:
+        study.say(f"{head}: {method} (maps only; its scores are saved)")
+        explanation = explain(
+            model,
+            images,
+            method=method,
+            class_index=np.asarray(saved["class_index"]),
+            batch_size=study.size.batch_size,
         )
-    study.say(f"{head}: {method}")
-    evaluation = evaluate(
-        [model],
-        images,
-        labels=labels,
-        masks=masks,
+        _save_maps(arrays, explanation)
+    curves = saved["curves"]
+    return Evaluation(
         model_names=[head],
-        methods=[method],
-        target="predicted",
-        batch_size=study.size.batch_size,
-        steps=study.size.steps,
-        road_percentages=study.size.road_percentages,
+        kinds={head: saved["models"][0]["kind"]},
+        accuracy={head: saved["models"][0]["accuracy"]},
+        methods={head: [method]},
+        metrics=saved["metrics"],
+        curves={
+            head: {method: {k: np.asarray(v) for k, v in curves[head][method].items()}}
+        },
+        fractions=np.asarray(curves["fractions"]),
+        stability={},
+        explanations={head: {method: explanation}},
+        config=saved["config"],
     )
-    explanation = evaluation.explanations[head][method]
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f"{stem}.tmp.npz"
+
+
+def _save_maps(path, explanation):
+    import numpy as np
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
     np.savez_compressed(
         tmp,
         maps=explanation.maps,
         probabilities=explanation.probabilities,
         class_index=explanation.class_index,
     )
-    tmp.replace(arrays)
-    write_json(
-        folder / f"{stem}.json",
-        {**evaluation.to_json(), "layer": explanation.layer, "study": wanted},
-    )
-    return evaluation
+    tmp.replace(path)
 
 
 def evaluation_report(study, dataset):
@@ -899,7 +925,7 @@ def evaluation_report(study, dataset):
         for method in methods_for(model, wanted["methods"]):
             pieces.append(
                 evaluation_piece(
-                    study, study.runs / f"eval_{dataset}_pieces", spec.head, model, method,
+                    study, dataset, spec.head, model, method,
                     images, labels, masks, {**wanted, "runs": wanted["runs"][spec.head],
                                             "finished": wanted["finished"][spec.head]},
                 )

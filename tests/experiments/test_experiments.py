@@ -335,10 +335,11 @@ def test_localization(shapes_study):
 
 def test_killed_evaluation_resumes_from_its_pieces(shapes_study, tmp_path):
     """Each model and method is saved as it finishes: with the report lost
-    (a run killed before it), the evaluation reruns only what is missing."""
+    (a run killed before it), the evaluation scores only what is missing;
+    a piece without its maps (a fresh checkout) has them explained again."""
     import localization
 
-    pieces = shapes_study["runs"] / "eval_shapes_pieces"
+    pieces = shapes_study["results"] / "eval_shapes" / "pieces"
     names = sorted(p.name for p in pieces.glob("*.json"))
     assert names == sorted(
         f"{head}-{method}.json"
@@ -347,24 +348,27 @@ def test_killed_evaluation_resumes_from_its_pieces(shapes_study, tmp_path):
             ("abn", "gradcam"), ("baseline", "gradcam"),
         ]
     )
-    # A copy of the study whose evaluation was killed after 4 of 5 pieces.
-    results = tmp_path / "results"
+    # A copy of the study killed after 4 of 5 pieces, in a fresh checkout
+    # that lost one piece's maps.
+    results, runs = tmp_path / "results", tmp_path / "runs"
     shutil.copytree(shapes_study["results"], results)
-    shutil.rmtree(results / "eval_shapes")
-    runs = tmp_path / "runs"
     shutil.copytree(shapes_study["runs"], runs, symlinks=True)
-    missing = runs / "eval_shapes_pieces" / "abn-gradcam.json"
-    missing.unlink()
+    (results / "eval_shapes" / "report.json").unlink()
+    (results / "eval_shapes" / "pieces" / "abn-gradcam.json").unlink()
+    (runs / "eval_shapes_pieces" / "lficam-gradcam.npz").unlink()
     kept = {
         p.name: p.stat().st_mtime_ns
-        for p in (runs / "eval_shapes_pieces").iterdir()
-        if not p.name.startswith("abn-gradcam.")
+        for p in (results / "eval_shapes" / "pieces").iterdir()
     }
     argv = ["--tiny", "--quiet", "--results", str(results), "--runs", str(runs)]
     assert localization.main(argv) == 0
-    after = {p.name: p.stat().st_mtime_ns for p in (runs / "eval_shapes_pieces").iterdir()}
-    assert missing.is_file()
-    assert {n: t for n, t in after.items() if n in kept} == kept  # not redone
+    after = {
+        p.name: p.stat().st_mtime_ns
+        for p in (results / "eval_shapes" / "pieces").iterdir()
+    }
+    assert {n: t for n, t in after.items() if n in kept} == kept  # not scored again
+    assert "abn-gradcam.json" in after
+    assert (runs / "eval_shapes_pieces" / "lficam-gradcam.npz").is_file()
     old = json.loads((shapes_study["results"] / "eval_shapes" / "report.json").read_text())
     new = json.loads((results / "eval_shapes" / "report.json").read_text())
     for model, per_method in old["metrics"].items():
