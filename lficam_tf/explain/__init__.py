@@ -44,6 +44,8 @@ _LAZY = {
     **dict.fromkeys(
         ("Explanation", "explain", "explain_with", "get_explainer"), "explanation"
     ),
+    "explain_files": "image_files",
+    **dict.fromkeys(("load_model", "model_class_names"), "model_files"),
     **dict.fromkeys(("minmax_normalize", "to_input_resolution"), "maps"),
     **dict.fromkeys(("NativeAttention", "SavedModelAttention"), "native"),
     **dict.fromkeys(("overlay", "plot_explanations", "save_overlay"), "overlay"),
@@ -69,9 +71,12 @@ __all__ = [
     "ScoreCAM",
     "XGradCAM",
     "explain",
+    "explain_files",
     "explain_with",
     "get_explainer",
+    "load_model",
     "minmax_normalize",
+    "model_class_names",
     "native_method",
     "overlay",
     "plot_explanations",
