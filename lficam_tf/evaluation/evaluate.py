@@ -24,7 +24,7 @@ from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import warn_if_scaled
 from lficam_tf.choices import TARGETS
-from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer
+from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer, method_options
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.models.outputs import model_kind, native_method
 
@@ -329,8 +329,7 @@ def evaluate(
             explainer = get_explainer(
                 model,
                 method,
-                chunk_size=chunk_size,
-                top_n=top_n if method == "scorecam" else None,
+                **method_options(method, {"chunk_size": chunk_size, "top_n": top_n}),
             )
             result = explain_with(explainer, images, class_index, batch_size)
             explanations[name][method] = result

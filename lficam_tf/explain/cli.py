@@ -21,13 +21,15 @@ output). A file that cannot be read is skipped and named (on stderr and
 under `skipped` in predictions.json); the others are explained, and the
 command then exits with status 1. Only the parsing and the messages live
 here; the work is `lficam_tf.explain.image_files` (`explain_files`), the
-models `lficam_tf.explain.model_files`.
+models `lficam_tf.explain.model_files`, the explainer options
+`lficam_tf.explain.arguments`.
 """
 
 import argparse
 import sys
 
-from lficam_tf.choices import MASKINGS, METHODS, RESHAPE_TRANSFORMS
+from lficam_tf.choices import METHODS
+from lficam_tf.explain.arguments import add_explainer_arguments, explainer_options
 from lficam_tf.explain.image_files import (
     drop_earlier_overlays,
     explain_files,
@@ -103,66 +105,11 @@ def build_parser():
         "names the model stores, else none)",
     )
     parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="images per forward pass (default: 32)",
-    )
-    parser.add_argument(
         "--image-size",
         type=int,
         nargs=2,
         metavar=("HEIGHT", "WIDTH"),
         help="resize images to this size (default: the model's input size)",
-    )
-    parser.add_argument(
-        "--layer",
-        action="append",
-        help="post-hoc methods: the explained layer, 'outer/inner' for nested "
-        "models; repeat it for layercam to fuse several layers (default: the "
-        "last feature map)",
-    )
-    parser.add_argument(
-        "--reshape-transform",
-        choices=RESHAPE_TRANSFORMS,
-        help="post-hoc methods on a layer that outputs tokens: 'vit' drops the "
-        "class token and reshapes the rest to a square grid (default: none)",
-    )
-    parser.add_argument(
-        "--aug-smooth",
-        action="store_true",
-        help="post-hoc methods: average the maps of the image and its "
-        "horizontal flip times 0.9, 1.0, 1.1 (6x the cost; default: off)",
-    )
-    parser.add_argument(
-        "--eigen-smooth",
-        action="store_true",
-        help="post-hoc methods: first principal component of the weighted "
-        "activations instead of their sum (default: off)",
-    )
-    parser.add_argument(
-        "--chunk-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="Score-CAM: masked images per forward pass (default: 32)",
-    )
-    parser.add_argument(
-        "--top-n",
-        type=int,
-        metavar="N",
-        help="Score-CAM: score only the N channels of highest variance (Faster "
-        "Score-CAM; default: all channels)",
-    )
-    parser.add_argument(
-        "--masking",
-        choices=MASKINGS,
-        default="preprocessed",
-        help="Score-CAM: what the masks multiply: 'preprocessed', the input after "
-        "the model's preprocessing, as the Score-CAM authors do (masked-out pixels "
-        "become the dataset mean), or 'images', the RGB images (masked-out pixels "
-        "black) (default: preprocessed)",
     )
     parser.add_argument(
         "--alpha",
@@ -178,6 +125,7 @@ def build_parser():
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar (default: shown for folders)"
     )
+    add_explainer_arguments(parser)
     return parser
 
 
@@ -189,10 +137,7 @@ def run(args):
         raise ValueError(
             f"`--top-k` must be a positive int. Received: --top-k {args.top_k}"
         )
-    if args.batch_size < 1:
-        raise ValueError(
-            f"`--batch-size` must be a positive int. Received: --batch-size {args.batch_size}"
-        )
+    options = explainer_options(args)
     files, folders = find_images(args.inputs)
     files, earlier = drop_earlier_overlays(files, args.out)
     if earlier and not files:
@@ -223,13 +168,7 @@ def run(args):
         colormap=args.colormap,
         progress=progress,
         on_skip=say_skipped,
-        layer=args.layer[0] if args.layer and len(args.layer) == 1 else args.layer,
-        chunk_size=args.chunk_size,
-        top_n=args.top_n,
-        masking=args.masking,
-        reshape_transform=args.reshape_transform,
-        aug_smooth=args.aug_smooth,
-        eigen_smooth=args.eigen_smooth,
+        **options,
     )
 
 

@@ -65,10 +65,10 @@ def get_explainer(
     model,
     method="native",
     layer=None,
-    chunk_size=32,
+    chunk_size=None,
     top_n=None,
     strip_softmax=True,
-    masking="preprocessed",
+    masking=None,
     reshape_transform=None,
     aug_smooth=False,
     eigen_smooth=False,
@@ -113,18 +113,9 @@ def get_explainer(
     return cache[key]
 
 
-def _new_explainer(
-    model,
-    method,
-    layer=None,
-    chunk_size=32,
-    top_n=None,
-    strip_softmax=True,
-    masking="preprocessed",
-    reshape_transform=None,
-    aug_smooth=False,
-    eigen_smooth=False,
-):
+def _new_explainer(model, method, **options):
+    """The explainer class of `method` with `options`: the given ones (not
+    None) are forwarded, and the class defaults, checks or refuses them."""
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
@@ -144,51 +135,47 @@ def _new_explainer(
             f"tf.saved_model.load). Received: model={type(model).__name__}"
         )
     if method in NATIVE_METHODS:
-        if layer is not None or top_n is not None:
-            raise ValueError(
-                "`layer` and `top_n` are options of the post-hoc methods; "
-                f"method={method!r} reads the model's own map. Received: "
-                f"layer={layer!r}, top_n={top_n!r}"
-            )
-        if masking != "preprocessed":
-            raise ValueError(
-                f"`masking` is a Score-CAM option; method={method!r} reads the "
-                f"model's own map. Received: masking={masking!r}"
-            )
-        if reshape_transform is not None or aug_smooth or eigen_smooth:
-            raise ValueError(
-                "`reshape_transform`, `aug_smooth` and `eigen_smooth` are "
-                f"options of the post-hoc methods; method={method!r} reads the "
-                "model's own map. Received: "
-                f"reshape_transform={reshape_transform!r}, "
-                f"aug_smooth={aug_smooth!r}, eigen_smooth={eigen_smooth!r}"
-            )
+        _refuse_post_hoc_options(method, **options)
         return NativeAttention(model, method)
-    if method != "scorecam":
-        if top_n is not None:
-            raise ValueError(
-                f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
-                f"method={method!r}, top_n={top_n!r}"
-            )
-        if masking != "preprocessed":
-            raise ValueError(
-                f"`masking` is a Score-CAM option. Received: method={method!r}, "
-                f"masking={masking!r}"
-            )
-    options = {
-        "layer": layer,
-        "strip_softmax": strip_softmax,
-        "aug_smooth": aug_smooth,
-        "eigen_smooth": eigen_smooth,
-    }
-    if reshape_transform is not None:
-        options["reshape_transform"] = reshape_transform
-    if method == "scorecam":
-        options.update(chunk_size=chunk_size, top_n=top_n, masking=masking)
-    elif method == "ablationcam":
-        # Ablation-CAM's passes are chunked like Score-CAM's.
-        options["chunk_size"] = chunk_size
-    return CAM_METHODS[method](model, **options)
+    given = {name: value for name, value in options.items() if value is not None}
+    return CAM_METHODS[method](model, **given)
+
+
+def _refuse_post_hoc_options(
+    method,
+    layer=None,
+    chunk_size=None,
+    top_n=None,
+    strip_softmax=True,
+    masking=None,
+    reshape_transform=None,
+    aug_smooth=False,
+    eigen_smooth=False,
+):
+    """The model's own map takes no option that changes a post-hoc map.
+
+    `chunk_size` (nothing to chunk) and `strip_softmax` (no score to take a
+    gradient of) do not apply to it and are ignored.
+    """
+    if layer is not None or top_n is not None:
+        raise ValueError(
+            "`layer` and `top_n` are options of the post-hoc methods; "
+            f"method={method!r} reads the model's own map. Received: "
+            f"layer={layer!r}, top_n={top_n!r}"
+        )
+    if masking is not None:
+        raise ValueError(
+            f"`masking` is a Score-CAM option; method={method!r} reads the "
+            f"model's own map. Received: masking={masking!r}"
+        )
+    if reshape_transform is not None or aug_smooth or eigen_smooth:
+        raise ValueError(
+            "`reshape_transform`, `aug_smooth` and `eigen_smooth` are "
+            f"options of the post-hoc methods; method={method!r} reads the "
+            "model's own map. Received: "
+            f"reshape_transform={reshape_transform!r}, "
+            f"aug_smooth={aug_smooth!r}, eigen_smooth={eigen_smooth!r}"
+        )
 
 
 def _dataset_images(dataset):
@@ -272,10 +259,10 @@ def explain(
     class_index=None,
     batch_size=32,
     layer=None,
-    chunk_size=32,
+    chunk_size=None,
     top_n=None,
     strip_softmax=True,
-    masking="preprocessed",
+    masking=None,
     reshape_transform=None,
     aug_smooth=False,
     eigen_smooth=False,
@@ -292,6 +279,9 @@ def explain(
     models included, and on vision transformers with `reshape_transform`;
     see `lficam_tf.explain.cams` for their formulas and the layer they use.
     Every method returns the same format, so maps can be compared directly.
+    The options a method does not take are refused, naming the methods that
+    take them (`top_n` is Score-CAM's); each method's class defaults and
+    checks its own.
 
     Args:
         model: one of the package's classifiers, any Keras classifier (one
@@ -311,16 +301,18 @@ def explain(
             layer (path `"outer/inner"` for nested models); `"layercam"`
             also takes a list, whose maps it fuses. Defaults to the last
             feature map.
-        chunk_size: int. Score-CAM: masked images per forward pass;
-            Ablation-CAM: ablated feature maps per pass. Defaults to `32`.
+        chunk_size: int or None. Score-CAM: masked images per forward pass;
+            Ablation-CAM: ablated feature maps per pass. Defaults to `None`,
+            the method's own (32).
         top_n: int or None. Score-CAM: score only the N channels of highest
-            variance (Faster Score-CAM). Defaults to `None`.
+            variance (Faster Score-CAM). Defaults to `None`, every channel.
         strip_softmax: bool. Post-hoc methods: explain the logits before a
             model's final softmax. Defaults to `True`.
-        masking: str. Score-CAM: `"preprocessed"` masks the input after the
-            model's preprocessing (the Score-CAM authors' choice: masked-out
-            pixels become the dataset mean), `"images"` the RGB images as
-            given (masked-out pixels black). Defaults to `"preprocessed"`.
+        masking: str or None. Score-CAM: `"preprocessed"` masks the input
+            after the model's preprocessing (the Score-CAM authors' choice:
+            masked-out pixels become the dataset mean), `"images"` the RGB
+            images as given (masked-out pixels black). Defaults to `None`,
+            Score-CAM's own (`"preprocessed"`).
         reshape_transform: None, `"vit"` or a callable. Post-hoc methods
             but Ablation-CAM: turns a layer's token output `(batch_size,
             1 + h*w, channels)` into `(batch_size, h, w, channels)` (`"vit"`
