@@ -2,7 +2,8 @@
 
 `evaluate(models, images, ...)` -> `Evaluation`; `write_report(...)` writes
 `report.json`, `report.md` and plots; `lficam-eval` (`lficam_tf.evaluation.cli`)
-does both from `.keras` files and a dataset of `lficam_tf.data.load_data`.
+does both from `.keras` files and a dataset of `lficam_tf.data.load_data`
+(`load_models`, `load_test_images`).
 """
 
 from lficam_tf.api_export import make_lazy_package
@@ -22,6 +23,7 @@ _LAZY = {
         ),
         "evaluate",
     ),
+    **dict.fromkeys(("load_models", "load_test_images"), "inputs"),
     **dict.fromkeys(("plot_curves", "plot_examples", "plot_stability"), "plots"),
     "write_report": "report",
 }
@@ -31,6 +33,8 @@ __all__ = [
     "Evaluation",
     "boxes_from_masks",
     "evaluate",
+    "load_models",
+    "load_test_images",
     "make_predict_fn",
     "methods_for",
     "model_kind",
