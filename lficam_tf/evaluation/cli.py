@@ -19,6 +19,7 @@ import sys
 
 from lficam_tf.choices import METHODS, TARGETS
 from lficam_tf.evaluation.inputs import load_models, load_test_images
+from lficam_tf.explain.arguments import add_explainer_arguments, explainer_options
 
 PROG = "lficam-eval"
 
@@ -97,13 +98,6 @@ def build_parser():
         "(default: predicted)",
     )
     parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="images per forward pass (default: 32)",
-    )
-    parser.add_argument(
         "--steps",
         type=int,
         default=50,
@@ -123,20 +117,6 @@ def build_parser():
         help="the image that pixels are inserted into (default: blur, as RISE)",
     )
     parser.add_argument(
-        "--chunk-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="Score-CAM: masked images per forward pass (default: 32)",
-    )
-    parser.add_argument(
-        "--top-n",
-        type=int,
-        metavar="N",
-        help="Score-CAM: score only the N channels of highest variance (Faster "
-        "Score-CAM; default: all channels)",
-    )
-    parser.add_argument(
         "--examples",
         type=int,
         default=6,
@@ -153,6 +133,7 @@ def build_parser():
     parser.add_argument(
         "--quiet", action="store_true", help="no progress lines (default: printed)"
     )
+    add_explainer_arguments(parser)
     return parser
 
 
@@ -166,6 +147,7 @@ def run(args):
         raise ValueError(
             f"`--num-images` must be a positive int. Received: --num-images {args.num_images}"
         )
+    options = explainer_options(args)
     models, names = load_models(args.models)
     size = tuple(models[0].inputs[0].shape[1:3])
     images, labels, masks, class_names, bundle = load_test_images(
@@ -196,9 +178,8 @@ def run(args):
         steps=args.steps,
         deletion_baseline=args.deletion_baseline,
         insertion_baseline=args.insertion_baseline,
-        chunk_size=args.chunk_size,
-        top_n=args.top_n,
         progress=progress,
+        **options,
     )
     evaluation.config["models"] = [str(p) for p in args.models]
     evaluation.config["data"] = str(args.data)

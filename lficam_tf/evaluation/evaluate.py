@@ -248,6 +248,7 @@ def evaluate(
     box_threshold=0.15,
     pointing_tolerance=None,
     progress=None,
+    **explainer_options,
 ):
     """Score every applicable method on every model with every metric.
 
@@ -285,6 +286,10 @@ def evaluate(
             `None`.
         progress: callable `(message)` or None, called before each model and
             method.
+        **explainer_options: the other options of `lficam_tf.explain.explain`
+            (`layer`, `masking`, `reshape_transform`, `aug_smooth`,
+            `eigen_smooth`, `strip_softmax`), given to each method that takes
+            them (`lficam_tf.explain.method_options`).
 
     Returns:
         An `Evaluation`.
@@ -307,6 +312,7 @@ def evaluate(
     if pointing_tolerance is None:
         pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)
     say = progress or (lambda message: None)
+    options = {"chunk_size": chunk_size, "top_n": top_n, **explainer_options}
     kinds, accuracy, run, scores, curves, explanations = {}, {}, {}, {}, {}, {}
     fractions = None
     for name, model in zip(model_names, models):
@@ -329,7 +335,7 @@ def evaluate(
             explainer = get_explainer(
                 model,
                 method,
-                **method_options(method, {"chunk_size": chunk_size, "top_n": top_n}),
+                **method_options(method, options),
             )
             result = explain_with(explainer, images, class_index, batch_size)
             explanations[name][method] = result
@@ -408,6 +414,10 @@ def evaluate(
         "insertion_baseline": insertion_baseline,
         "chunk_size": chunk_size,
         "top_n": top_n,
+        "explainer_options": {  # a reshape_transform callable by its name
+            name: getattr(value, "__name__", repr(value)) if callable(value) else value
+            for name, value in explainer_options.items()
+        },
         "stability_threshold": stability_threshold,
         "box_threshold": box_threshold,
         "pointing_tolerance": pointing_tolerance,

@@ -510,11 +510,21 @@ def method_options(method, options):
     Returns:
         dict, the options `method` takes.
 
+    Raises:
+        TypeError: an option that no method takes (a misspelt name).
+
     >>> method_options("gradcam", {"top_n": 8, "layer": "conv"})
     {'layer': 'conv'}
     >>> method_options("scorecam", {"top_n": 8, "layer": "conv"})
     {'top_n': 8, 'layer': 'conv'}
     """
+    known = {name for cls in CAM_METHODS.values() for name in cls.options}
+    for name, value in options.items():
+        if name not in known:
+            raise TypeError(
+                f"`{name}` is not an option of the CAM methods, which take "
+                f"{sorted(known)}. Received: {name}={value!r}"
+            )
     takes = CAM_METHODS[method].options if method in CAM_METHODS else ()
     return {name: value for name, value in options.items() if name in takes}
 
