@@ -24,8 +24,10 @@ from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import warn_if_scaled
 from lficam_tf.choices import TARGETS
-from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer, method_options
+from lficam_tf.explain import CAM_METHODS, get_explainer, method_options
 from lficam_tf.explain.classifier_outputs import scores_model
+from lficam_tf.explain.explanation import explain_checked
+from lficam_tf.explain.images import check_images
 from lficam_tf.models.outputs import model_kind, native_method
 
 #: Metrics in report order: (key, title, "higher" or "lower" is better).
@@ -183,12 +185,7 @@ def _check_inputs(models, images, labels, masks, model_names, target):
             "`models` must be a non-empty list of classifiers. "
             f"Received: models={type(models).__name__}"
         )
-    images = np.asarray(images, "float32")
-    if images.ndim != 4 or images.shape[-1] != 3 or not len(images):
-        raise ValueError(
-            "`images` must be (num_images, height, width, 3), RGB in 0..255, "
-            f"with at least one image. Received: images.shape={images.shape}"
-        )
+    images = check_images(images).astype("float32", copy=False)
     sizes = {tuple(m.inputs[0].shape[1:3]) for m in models}
     if len(sizes) != 1 or sizes != {images.shape[1:3]}:
         raise ValueError(
@@ -337,7 +334,7 @@ def evaluate(
                 method,
                 **method_options(method, options),
             )
-            result = explain_with(explainer, images, class_index, batch_size)
+            result = explain_checked(explainer, images, class_index, batch_size)
             explanations[name][method] = result
             maps, target_class = result.maps, result.class_index
             change = metrics.confidence_change(

@@ -45,6 +45,7 @@ _LAZY = {
     **dict.fromkeys(
         ("Explanation", "explain", "explain_with", "get_explainer"), "explanation"
     ),
+    "check_images": "images",
     "explain_files": "image_files",
     **dict.fromkeys(("load_model", "model_class_names"), "model_files"),
     **dict.fromkeys(("minmax_normalize", "to_input_resolution"), "maps"),
@@ -71,6 +72,7 @@ __all__ = [
     "SavedModelAttention",
     "ScoreCAM",
     "XGradCAM",
+    "check_images",
     "explain",
     "explain_files",
     "explain_with",

@@ -9,6 +9,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import check_int, warn_if_scaled
 from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
+from lficam_tf.explain.images import check_images
 from lficam_tf.explain.maps import check_class_index
 from lficam_tf.explain.native import (
     NativeAttention,
@@ -178,79 +179,6 @@ def _refuse_post_hoc_options(
         )
 
 
-def _dataset_images(dataset):
-    """The images of a `tf.data.Dataset` of batches, as one array.
-
-    Its elements are image batches, or tuples / dicts whose first entry
-    (dicts: `"images"`) is one, as `model.fit` takes them; labels are
-    ignored.
-    """
-    batches = []
-    for element in dataset.as_numpy_iterator():
-        if isinstance(element, dict):
-            element = element.get("images")
-        elif isinstance(element, (tuple, list)):
-            element = element[0] if len(element) else None
-        element = np.asarray(element) if element is not None else None
-        if element is None or element.ndim != 4:
-            shape = None if element is None else element.shape
-            raise ValueError(
-                "`images` as a tf.data.Dataset must yield batches of RGB images "
-                "(batch_size, height, width, 3), alone or first in a tuple "
-                "(images, labels), or under 'images' in a dict. Received: an "
-                f"element of shape {shape}. Batch it (dataset.batch(32)) or "
-                "map it to the images."
-            )
-        batches.append(element)
-    if not batches:
-        raise ValueError(
-            "`images` must hold at least one image. Received: an empty "
-            "tf.data.Dataset."
-        )
-    return np.concatenate(batches)
-
-
-def _check_images(images):
-    if hasattr(images, "element_spec") and hasattr(images, "as_numpy_iterator"):
-        images = _dataset_images(images)  # A tf.data.Dataset of batches.
-    if isinstance(images, (list, tuple)):
-        images = np.stack(images)
-    try:
-        images = keras.ops.convert_to_numpy(images)
-    except Exception as error:
-        raise TypeError(
-            "`images` must be an array or tensor of RGB images (batch_size, "
-            f"height, width, 3). Received: images={type(images).__name__}"
-        ) from error
-    if images.ndim != 4 or images.shape[-1] != 3:
-        fix = (
-            " For one image, add a batch axis: images[None]."
-            if images.ndim == 3
-            else ""
-        )
-        raise ValueError(
-            "`images` must have shape (batch_size, height, width, 3), RGB in "
-            f"0..255. Received: images.shape={images.shape}.{fix}"
-        )
-    if images.dtype.kind not in "uif":
-        raise TypeError(
-            "`images` must be numeric RGB in 0..255 (uint8 or float). "
-            f"Received: images.dtype={images.dtype}"
-        )
-    if images.dtype.kind == "f" and images.size:
-        # NaN or inf pixels would give NaN logits and NaN maps, silently.
-        finite = np.isfinite(images).reshape(len(images), -1).all(axis=-1)
-        if not finite.all():
-            bad = np.flatnonzero(~finite).tolist()
-            shown = f"{bad[:10]}".rstrip("]") + (", ...]" if len(bad) > 10 else "]")
-            raise ValueError(
-                "`images` must be finite RGB values in 0..255. Received: NaN "
-                f"or inf pixels in images[i] for i in {shown} ({len(bad)} of "
-                f"{len(images)} images). Drop or repair those images."
-            )
-    return images
-
-
 @lficam_export("lficam_tf.explain.explain")
 def explain(
     model,
@@ -349,7 +277,7 @@ def explain(
         - the other methods' papers: `lficam_tf.explain.cams`
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    images = _check_images(images)
+    images = check_images(images)
     warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     explainer = get_explainer(
         model,
@@ -363,15 +291,22 @@ def explain(
         aug_smooth=aug_smooth,
         eigen_smooth=eigen_smooth,
     )
-    return explain_with(explainer, images, class_index, batch_size)
+    return explain_checked(explainer, images, class_index, batch_size)
 
 
 @lficam_export("lficam_tf.explain.explain_with")
 def explain_with(explainer, images, class_index=None, batch_size=32):
     """`explain` with an explainer from `get_explainer`, reused across calls."""
-    images = _check_images(images)
-    if not len(images):
-        raise ValueError("`images` must hold at least one image. Received: 0 images.")
+    return explain_checked(explainer, check_images(images), class_index, batch_size)
+
+
+def explain_checked(explainer, images, class_index=None, batch_size=32):
+    """`explain_with` for images that `check_images` has returned.
+
+    What `explain`, `explain_with` and `lficam_tf.evaluation.evaluate` run
+    after checking their images once, however many explainers they run.
+    Checks what depends on the explainer: the image size and `class_index`.
+    """
     size = getattr(explainer, "image_size", None) or (None, None)
     if any(s is not None and s != i for s, i in zip(size, images.shape[1:3])):
         raise ValueError(
