@@ -1,7 +1,8 @@
 """Explain predictions: LFI-CAM's and ABN's own maps and ten post-hoc CAM
 methods (Grad-CAM, HiResCAM, Grad-CAM element-wise, Grad-CAM++, XGrad-CAM,
 LayerCAM, Eigen-CAM, EigenGrad-CAM, Score-CAM, Ablation-CAM), in one
-format, with overlays.
+format, with overlays; `explain_files` explains image files as
+`lficam-explain` does.
 
 The subpackage itself is callable: `lficam_tf.explain(model, images, ...)`
 is `lficam_tf.explain.explain(model, images, ...)`, while
