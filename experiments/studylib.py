@@ -501,10 +501,10 @@ def test_images(study, dataset, image_size, count):
     """`(images, labels, masks or None, class names)`: the first `count`
     test images of `dataset` in a fixed order (seed 0), the same for every
     model; the loader of `lficam-eval`."""
-    from lficam_tf.evaluation.cli import load_images
+    from lficam_tf.evaluation import load_test_images
 
     source = str(study.cifar_dir()) if dataset == "cifar10" else dataset
-    images, labels, masks, names, _ = load_images(source, image_size, count, seed=0)
+    images, labels, masks, names, _ = load_test_images(source, image_size, count, seed=0)
     return images, labels, masks, names
 
 

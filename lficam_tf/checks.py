@@ -57,7 +57,7 @@ def is_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def check_int(value, name, minimum=None, maximum=None, optional=False):
+def check_int(value, name, minimum=None, maximum=None, optional=False, fix=""):
     """`value` as a Python int in [minimum, maximum].
 
     Args:
@@ -66,6 +66,8 @@ def check_int(value, name, minimum=None, maximum=None, optional=False):
         minimum: int or None. The smallest value allowed.
         maximum: int or None. The largest value allowed.
         optional: bool. Whether None is allowed (and returned).
+        fix: str. A sentence that says what to pass instead, added to
+            every message. Defaults to `""`.
 
     Returns:
         `int(value)`, or None when `optional` and `value` is None.
@@ -76,17 +78,18 @@ def check_int(value, name, minimum=None, maximum=None, optional=False):
     """
     if optional and value is None:
         return None
+    fix = f". {fix}" if fix else ""
     if not is_int(value):
         kind = "an int or None" if optional else "an int"
-        raise TypeError(f"`{name}` must be {kind}. Received: {name}={value!r}")
+        raise TypeError(f"`{name}` must be {kind}. Received: {name}={value!r}{fix}")
     value = int(value)
     if minimum is not None and value < minimum:
         raise ValueError(
-            f"`{name}` must be at least {minimum}. Received: {name}={value}"
+            f"`{name}` must be at least {minimum}. Received: {name}={value}{fix}"
         )
     if maximum is not None and value > maximum:
         raise ValueError(
-            f"`{name}` must be at most {maximum}. Received: {name}={value}"
+            f"`{name}` must be at most {maximum}. Received: {name}={value}{fix}"
         )
     return value
 

@@ -2,7 +2,8 @@
 
 `evaluate(models, images, ...)` -> `Evaluation`; `write_report(...)` writes
 `report.json`, `report.md` and plots; `lficam-eval` (`lficam_tf.evaluation.cli`)
-does both from `.keras` files and a dataset of `lficam_tf.data.load_data`.
+does both from `.keras` files and a dataset of `lficam_tf.data.load_data`
+(`load_models`, `load_test_images`).
 """
 
 from lficam_tf.api_export import make_lazy_package
@@ -23,6 +24,7 @@ _LAZY = {
         ),
         "evaluate",
     ),
+    **dict.fromkeys(("load_models", "load_test_images"), "inputs"),
     **dict.fromkeys(("plot_curves", "plot_examples", "plot_stability"), "plots"),
     "write_report": "report",
 }
@@ -32,6 +34,8 @@ __all__ = [
     "Evaluation",
     "boxes_from_masks",
     "evaluate",
+    "load_models",
+    "load_test_images",
     "make_predict_fn",
     "merge_evaluations",
     "methods_for",

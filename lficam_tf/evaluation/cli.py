@@ -9,66 +9,19 @@ object masks), a TFDS name (with `--data-dir`), or an image folder with
 `train/` and `test/`; its test split is evaluated, resized to the models'
 input size, the first `--num-images` images. Writes `report.json`,
 `report.md` and PNG plots into DIR (see `lficam_tf.evaluation.write_report`).
-Only the parsing lives here.
+Only the parsing and the messages live here; the work is
+`lficam_tf.evaluation.inputs` (models and images), `evaluate` and
+`write_report`.
 """
 
 import argparse
-import pathlib
 import sys
 
 from lficam_tf.choices import METHODS, TARGETS
+from lficam_tf.evaluation.inputs import load_models, load_test_images
+from lficam_tf.explain.arguments import add_explainer_arguments, explainer_options
 
 PROG = "lficam-eval"
-
-
-def load_models(paths):
-    """The `.keras` models at `paths`, named by their file names."""
-    import lficam_tf.models  # noqa: F401  Registers the package's classes.
-    from lficam_tf.models.serialization import load_keras_file
-
-    models, names = [], []
-    for path in paths:
-        path = pathlib.Path(path)
-        if not (path.is_file() and path.suffix == ".keras"):
-            raise ValueError(
-                "`MODEL` must be a .keras file (the report needs gradients and "
-                f"inner layers, which a SavedModel does not keep). Received: MODEL={str(path)!r}"
-            )
-        models.append(load_keras_file(path, "MODEL"))  # Names a damaged file.
-        name, count = path.stem, 2
-        while name in names:
-            name, count = f"{path.stem}-{count}", count + 1
-        names.append(name)
-    return models, names
-
-
-def load_images(source, size, num_images, data_dir=None, seed=0):
-    """(images, labels, masks or None, class names) of `source`'s test split."""
-    import numpy as np
-
-    from lficam_tf.data import load_data
-
-    bundle = load_data(
-        source,
-        data_dir=data_dir,
-        image_size=tuple(size),
-        seed=seed,
-        num_train=1,
-        num_test=num_images,
-    )
-    pairs = list(bundle.test.take(num_images).as_numpy_iterator())
-    if not pairs:
-        raise ValueError(
-            f"`--data` must have test images. Received: --data {source!r} with none."
-        )
-    images = np.stack([image for image, _ in pairs]).astype("float32")
-    labels = np.array([label for _, label in pairs], "int32")
-    masks = (
-        None
-        if bundle.test_masks is None
-        else np.asarray(bundle.test_masks[: len(images)], bool)
-    )
-    return images, labels, masks, list(bundle.class_names), bundle
 
 
 _EPILOG = """\
@@ -145,13 +98,6 @@ def build_parser():
         "(default: predicted)",
     )
     parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="images per forward pass (default: 32)",
-    )
-    parser.add_argument(
         "--steps",
         type=int,
         default=50,
@@ -186,20 +132,6 @@ def build_parser():
         help="ROAD: percentages of pixels removed (default: 10 20 ... 90)",
     )
     parser.add_argument(
-        "--chunk-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="Score-CAM: masked images per forward pass (default: 32)",
-    )
-    parser.add_argument(
-        "--top-n",
-        type=int,
-        metavar="N",
-        help="Score-CAM: score only the N channels of highest variance (Faster "
-        "Score-CAM; default: all channels)",
-    )
-    parser.add_argument(
         "--examples",
         type=int,
         default=6,
@@ -216,6 +148,7 @@ def build_parser():
     parser.add_argument(
         "--quiet", action="store_true", help="no progress lines (default: printed)"
     )
+    add_explainer_arguments(parser)
     return parser
 
 
@@ -229,9 +162,10 @@ def run(args):
         raise ValueError(
             f"`--num-images` must be a positive int. Received: --num-images {args.num_images}"
         )
+    options = explainer_options(args)
     models, names = load_models(args.models)
     size = tuple(models[0].inputs[0].shape[1:3])
-    images, labels, masks, class_names, bundle = load_images(
+    images, labels, masks, class_names, bundle = load_test_images(
         args.data, size, args.num_images, args.data_dir, args.seed
     )
     for name, model in zip(names, models):
@@ -259,11 +193,10 @@ def run(args):
         steps=args.steps,
         deletion_baseline=args.deletion_baseline,
         insertion_baseline=args.insertion_baseline,
-        chunk_size=args.chunk_size,
-        top_n=args.top_n,
         road=args.road,
         road_percentages=args.road_percentages,
         progress=progress,
+        **options,
     )
     evaluation.config["models"] = [str(p) for p in args.models]
     evaluation.config["data"] = str(args.data)

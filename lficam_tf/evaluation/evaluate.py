@@ -27,8 +27,10 @@ from lficam_tf import metrics
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import warn_if_scaled
 from lficam_tf.choices import METHOD_TITLES, TARGETS  # noqa: F401 (the report's)
-from lficam_tf.explain import CAM_METHODS, explain_with, get_explainer
+from lficam_tf.explain import CAM_METHODS, get_explainer, method_options
 from lficam_tf.explain.classifier_outputs import scores_model
+from lficam_tf.explain.explanation import explain_checked
+from lficam_tf.explain.images import check_images
 from lficam_tf.models.outputs import model_kind, native_method
 
 #: Metrics in report order: (key, title, "higher" or "lower" is better).
@@ -175,12 +177,7 @@ def _check_inputs(models, images, labels, masks, model_names, target):
             "`models` must be a non-empty list of classifiers. "
             f"Received: models={type(models).__name__}"
         )
-    images = np.asarray(images, "float32")
-    if images.ndim != 4 or images.shape[-1] != 3 or not len(images):
-        raise ValueError(
-            "`images` must be (num_images, height, width, 3), RGB in 0..255, "
-            f"with at least one image. Received: images.shape={images.shape}"
-        )
+    images = check_images(images).astype("float32", copy=False)
     sizes = {tuple(m.inputs[0].shape[1:3]) for m in models}
     if len(sizes) != 1 or sizes != {images.shape[1:3]}:
         raise ValueError(
@@ -243,6 +240,7 @@ def evaluate(
     road_percentages=None,
     road_noise=2.55,
     progress=None,
+    **explainer_options,
 ):
     """Score every applicable method on every model with every metric.
 
@@ -287,6 +285,10 @@ def evaluate(
             Defaults to `2.55`.
         progress: callable `(message)` or None, called before each model and
             method.
+        **explainer_options: the other options of `lficam_tf.explain.explain`
+            (`layer`, `masking`, `reshape_transform`, `aug_smooth`,
+            `eigen_smooth`, `strip_softmax`), given to each method that takes
+            them (`lficam_tf.explain.method_options`).
 
     Returns:
         An `Evaluation`.
@@ -311,6 +313,7 @@ def evaluate(
     if pointing_tolerance is None:
         pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)
     say = progress or (lambda message: None)
+    options = {"chunk_size": chunk_size, "top_n": top_n, **explainer_options}
     kinds, accuracy, run, scores, curves, explanations = {}, {}, {}, {}, {}, {}
     fractions = None
     for name, model in zip(model_names, models):
@@ -333,10 +336,9 @@ def evaluate(
             explainer = get_explainer(
                 model,
                 method,
-                chunk_size=chunk_size,
-                top_n=top_n if method == "scorecam" else None,
+                **method_options(method, options),
             )
-            result = explain_with(explainer, images, class_index, batch_size)
+            result = explain_checked(explainer, images, class_index, batch_size)
             explanations[name][method] = result
             maps, target_class = result.maps, result.class_index
             change = metrics.confidence_change(
@@ -413,6 +415,10 @@ def evaluate(
         "road_noise": road_noise if road else None,
         "chunk_size": chunk_size,
         "top_n": top_n,
+        "explainer_options": {  # a reshape_transform callable by its name
+            name: getattr(value, "__name__", repr(value)) if callable(value) else value
+            for name, value in explainer_options.items()
+        },
         "stability_threshold": stability_threshold,
         "box_threshold": box_threshold,
         "pointing_tolerance": pointing_tolerance,

@@ -1,7 +1,8 @@
 """Explain predictions: LFI-CAM's and ABN's own maps and ten post-hoc CAM
 methods (Grad-CAM, HiResCAM, Grad-CAM element-wise, Grad-CAM++, XGrad-CAM,
 LayerCAM, Eigen-CAM, EigenGrad-CAM, Score-CAM, Ablation-CAM), in one
-format, with overlays.
+format, with overlays; `explain_files` explains image files as
+`lficam-explain` does.
 
 The subpackage itself is callable: `lficam_tf.explain(model, images, ...)`
 is `lficam_tf.explain.explain(model, images, ...)`, while
@@ -34,6 +35,7 @@ _LAZY = {
             "LayerCAM",
             "ScoreCAM",
             "XGradCAM",
+            "method_options",
             "vit_reshape_transform",
         ),
         "cams",
@@ -44,6 +46,9 @@ _LAZY = {
     **dict.fromkeys(
         ("Explanation", "explain", "explain_with", "get_explainer"), "explanation"
     ),
+    "check_images": "images",
+    "explain_files": "image_files",
+    **dict.fromkeys(("load_model", "model_class_names"), "model_files"),
     **dict.fromkeys(("minmax_normalize", "to_input_resolution"), "maps"),
     **dict.fromkeys(("NativeAttention", "SavedModelAttention"), "native"),
     **dict.fromkeys(("overlay", "plot_explanations", "save_overlay"), "overlay"),
@@ -68,10 +73,15 @@ __all__ = [
     "SavedModelAttention",
     "ScoreCAM",
     "XGradCAM",
+    "check_images",
     "explain",
+    "explain_files",
     "explain_with",
     "get_explainer",
+    "load_model",
+    "method_options",
     "minmax_normalize",
+    "model_class_names",
     "native_method",
     "overlay",
     "plot_explanations",

@@ -96,7 +96,7 @@ from keras import ops
 from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import check_int
-from lficam_tf.choices import MASKINGS, RESHAPE_TRANSFORMS
+from lficam_tf.choices import MASKINGS, METHOD_TITLES, RESHAPE_TRANSFORMS
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.maps import minmax_normalize, to_input_resolution
 from lficam_tf.explain.progress import GraphProgress
@@ -227,6 +227,11 @@ class BaseCAM:
             factors 0.9, 1.0, 1.1 (six passes). Defaults to `False`.
         eigen_smooth: bool. The first principal component of the weighted
             activations instead of their sum. Defaults to `False`.
+        **others: options of other methods, refused with a message that
+            names the methods that take them (`GradCAM(model, top_n=8)`:
+            `top_n` is Score-CAM's). Each method's own options, their
+            defaults and their checks live in its class (`ScoreCAM`,
+            `AblationCAM`); `explain` only forwards what it is given.
 
     Call arguments:
         images: float RGB images, `(batch_size, height, width, 3)`, as the
@@ -242,6 +247,9 @@ class BaseCAM:
 
     #: Name used by `lficam_tf.explain.explain(method=...)`.
     method = None
+    #: The options of `lficam_tf.explain.explain` this method takes (its
+    #: constructor's keyword arguments); `method_options` picks them.
+    options = ("layer", "strip_softmax", "reshape_transform", "aug_smooth", "eigen_smooth")
     #: Whether `channel_weights` / `weighted_activations` receive gradients.
     uses_gradients = True
     #: Whether `layer=[...]` fuses several layers' maps (LayerCAM).
@@ -257,7 +265,10 @@ class BaseCAM:
         reshape_transform=None,
         aug_smooth=False,
         eigen_smooth=False,
+        **others,
     ):
+        if others:
+            raise _other_method_option(self.method, others)
         self.scores = scores_model(model, strip_softmax=strip_softmax)
         self.aug_smooth = _check_bool(aug_smooth, "aug_smooth")
         self.eigen_smooth = _check_bool(eigen_smooth, "eigen_smooth")
@@ -464,6 +475,58 @@ class BaseCAM:
         return self._function(images, tf.cast(class_index, tf.int32))
 
 
+def _other_method_option(method, options):
+    """The error for `options` (a dict) that `method` does not take."""
+    name, value = next(iter(options.items()))
+    owners = [cls for cls in CAM_METHODS.values() if name in cls.options]
+    if not owners:
+        return TypeError(
+            f"`{name}` is not an option of the CAM methods. Received: "
+            f"method={method!r}, {name}={value!r}"
+        )
+    titles = " and ".join(METHOD_TITLES.get(cls.method, cls.method) for cls in owners)
+    methods = " or ".join(repr(cls.method) for cls in owners)
+    return ValueError(
+        f"`{name}` is a {titles} option. Received: method={method!r}, "
+        f"{name}={value!r}. Use method={methods}, or leave `{name}` out."
+    )
+
+
+@lficam_export("lficam_tf.explain.method_options")
+def method_options(method, options):
+    """The entries of `options` that `method` takes, for running several
+    methods with one set of options (`lficam_tf.evaluation.evaluate`).
+
+    `explain` and `get_explainer` refuse an option that their method does
+    not take (Grad-CAM with `top_n`); this leaves it out instead. The
+    native maps (`"native"`, `"lficam"`, `"abn"`) take none.
+
+    Args:
+        method: str. One of `lficam_tf.explain.METHODS`.
+        options: dict of `explain`'s keyword options.
+
+    Returns:
+        dict, the options `method` takes.
+
+    Raises:
+        TypeError: an option that no method takes (a misspelt name).
+
+    >>> method_options("gradcam", {"top_n": 8, "layer": "conv"})
+    {'layer': 'conv'}
+    >>> method_options("scorecam", {"top_n": 8, "layer": "conv"})
+    {'top_n': 8, 'layer': 'conv'}
+    """
+    known = {name for cls in CAM_METHODS.values() for name in cls.options}
+    for name, value in options.items():
+        if name not in known:
+            raise TypeError(
+                f"`{name}` is not an option of the CAM methods, which take "
+                f"{sorted(known)}. Received: {name}={value!r}"
+            )
+    takes = CAM_METHODS[method].options if method in CAM_METHODS else ()
+    return {name: value for name, value in options.items() if name in takes}
+
+
 def _check_bool(value, name):
     if not isinstance(value, bool):
         raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r}")
@@ -581,6 +644,7 @@ class ScoreCAM(BaseCAM):
     """
 
     method = "scorecam"
+    options = BaseCAM.options + ("chunk_size", "top_n", "masking")
     uses_gradients = False
 
     def __init__(
@@ -594,8 +658,21 @@ class ScoreCAM(BaseCAM):
         verbose="auto",
         **options,
     ):
-        chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
-        top_n = check_int(top_n, "top_n", minimum=1, optional=True)
+        chunk_size = check_int(
+            chunk_size,
+            "chunk_size",
+            minimum=1,
+            fix="It is the number of masked images per forward pass: pass e.g. "
+            "chunk_size=32 (less uses less memory).",
+        )
+        top_n = check_int(
+            top_n,
+            "top_n",
+            minimum=1,
+            optional=True,
+            fix="Pass the number of channels to score (Faster Score-CAM), e.g. "
+            "top_n=32, or None to score every channel.",
+        )
         if not isinstance(masking, str):
             raise TypeError(
                 f"`masking` must be a str, one of {MASKINGS}. Received: "
@@ -841,6 +918,7 @@ class AblationCAM(BaseCAM):
     """
 
     method = "ablationcam"
+    options = ("layer", "chunk_size", "strip_softmax", "aug_smooth", "eigen_smooth")
     uses_gradients = False
 
     def __init__(
@@ -852,7 +930,13 @@ class AblationCAM(BaseCAM):
         verbose="auto",
         **options,
     ):
-        self.chunk_size = check_int(chunk_size, "chunk_size", minimum=1)
+        self.chunk_size = check_int(
+            chunk_size,
+            "chunk_size",
+            minimum=1,
+            fix="It is the number of ablated feature maps per pass: pass e.g. "
+            "chunk_size=32 (less uses less memory).",
+        )
         self.progress = GraphProgress(verbose, unit="chunk")
         if options.get("reshape_transform") is not None:
             raise ValueError(

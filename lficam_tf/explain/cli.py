@@ -19,196 +19,25 @@ list, or a text file with one name per line), or from the model when it
 stores them (`class_names` attribute, or a SavedModel's `class_names`
 output). A file that cannot be read is skipped and named (on stderr and
 under `skipped` in predictions.json); the others are explained, and the
-command then exits with status 1. Only the parsing lives here; the work is
-`lficam_tf.explain.explain_with`.
+command then exits with status 1. Only the parsing and the messages live
+here; the work is `lficam_tf.explain.image_files` (`explain_files`), the
+models `lficam_tf.explain.model_files`, the explainer options
+`lficam_tf.explain.arguments`.
 """
 
 import argparse
-import json
-import pathlib
 import sys
 
-from lficam_tf.choices import MASKINGS, METHODS, RESHAPE_TRANSFORMS
+from lficam_tf.choices import METHODS
+from lficam_tf.explain.arguments import add_explainer_arguments, explainer_options
+from lficam_tf.explain.image_files import (
+    drop_earlier_overlays,
+    explain_files,
+    find_images,
+)
 from lficam_tf.image_formats import IMAGE_SUFFIXES
 
 PROG = "lficam-explain"
-
-
-def parse_named_model(text):
-    """`(weights, backbone, head)` of `WEIGHTS:BACKBONE[:HEAD]`, or None.
-
-    None when `text` names no weights of `NAMED_WEIGHTS` (or is an existing
-    path), so that files and folders are read as before.
-    """
-    from lficam_tf.presets import NAMED_WEIGHTS
-
-    parts = str(text).split(":")
-    if parts[0] not in NAMED_WEIGHTS or pathlib.Path(text).exists():
-        return None
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ValueError(
-            f"`MODEL` must be WEIGHTS:BACKBONE[:HEAD] to load the package's "
-            f"trained classifiers, e.g. '{parts[0]}:cifar_resnet20:lficam'. "
-            f"Received: MODEL={text!r}"
-        )
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else "lficam"
-
-
-def load_model(path):
-    """A `.keras` file as a Keras model, a SavedModel folder as a loaded one,
-    `WEIGHTS:BACKBONE[:HEAD]` as the package's trained classifier."""
-    import tensorflow as tf
-
-    import lficam_tf.models  # noqa: F401  Registers the package's classes.
-    from lficam_tf.models.serialization import load_keras_file
-
-    named = parse_named_model(path)
-    if named is not None:
-        weights, backbone, head = named
-        return lficam_tf.models.build_model(backbone, head=head, weights=weights)
-    path = pathlib.Path(path)
-    if path.is_dir() and (path / "saved_model.pb").is_file():
-        return tf.saved_model.load(str(path))
-    if path.is_file() and path.suffix in (".keras", ".h5"):
-        return load_keras_file(path, "MODEL")  # Says when the file is damaged.
-    hint = ""
-    if path.is_dir() and any(child.name.isdigit() for child in path.iterdir()):
-        hint = " This looks like an export base folder: pass a version folder."
-    raise ValueError(
-        "`MODEL` must be a .keras file, a SavedModel folder (with "
-        "saved_model.pb) or a shipped classifier such as "
-        f"'cifar10:cifar_resnet20:lficam'. Received: MODEL={str(path)!r}.{hint}"
-    )
-
-
-def find_images(inputs):
-    """(files, any folder given): image files of `inputs`, folders searched."""
-    files, folders = [], False
-    for item in inputs:
-        path = pathlib.Path(item)
-        if path.is_dir():
-            folders = True
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-            )
-            if not found:
-                raise ValueError(
-                    f"`IMAGE_OR_FOLDER` must hold images ({', '.join(IMAGE_SUFFIXES)}). "
-                    f"Received: folder {str(path)!r} with none."
-                )
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
-        else:
-            raise FileNotFoundError(
-                f"`IMAGE_OR_FOLDER` must be an image file or a folder. "
-                f"Received: {str(path)!r}, which does not exist."
-            )
-    return files, folders
-
-
-def drop_earlier_overlays(files, out):
-    """`(files, dropped)`: `files` without the overlays written into `out`.
-
-    With `--out` inside an input folder (`lficam-explain DIR --out DIR`), a
-    rerun would explain the overlays of the run before: the PNGs directly in
-    `out` that its predictions.json lists, or named `<name>_<method>.png`,
-    are left out.
-    """
-    out = pathlib.Path(out)
-    if not out.is_dir():
-        return files, []
-    written = set()
-    try:
-        report = json.loads((out / "predictions.json").read_text())
-        written = {record["overlay"] for record in report["images"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    suffixes = tuple(f"_{m}.png" for m in METHODS if m != "native")
-    here = out.resolve()
-    kept, dropped = [], []
-    for path in files:
-        ours = path.name in written or path.name.endswith(suffixes)
-        (dropped if ours and path.parent.resolve() == here else kept).append(path)
-    return kept, dropped
-
-
-def read_class_names(path, num_classes):
-    """Class names from a JSON list or a text file with one name per line."""
-    text = pathlib.Path(path).read_text()
-    if pathlib.Path(path).suffix == ".json":
-        names = json.loads(text)
-    else:
-        names = [line.strip() for line in text.splitlines() if line.strip()]
-    if not isinstance(names, list) or len(names) != num_classes:
-        count = len(names) if isinstance(names, list) else type(names).__name__
-        raise ValueError(
-            f"`--class-names` must name each of the model's {num_classes} "
-            f"classes, in order. Received: {count} names in {str(path)!r}"
-        )
-    return [str(name) for name in names]
-
-
-def _model_class_names(model, model_argument=None):
-    named = parse_named_model(model_argument) if model_argument else None
-    if named is not None:
-        from lficam_tf.presets import NAMED_WEIGHTS
-
-        return list(NAMED_WEIGHTS[named[0]]["class_names"])
-    names = getattr(model, "class_names", None)
-    if names is None or isinstance(names, dict):
-        return None
-    if hasattr(names, "numpy"):
-        names = [n.decode("utf-8") for n in names.numpy().ravel()]
-    return [str(n) for n in names]
-
-
-def _input_size(model, explainer, image_size):
-    from lficam_tf.explain.native import SavedModelAttention
-
-    if image_size is not None:
-        return tuple(image_size)
-    if isinstance(explainer, SavedModelAttention):
-        size = explainer.image_size
-    else:
-        size = tuple(model.inputs[0].shape[1:3])
-    if size is None or None in size:
-        raise ValueError(
-            "`--image-size` must be given: the model does not fix its input size. "
-            "Received: no --image-size. Pass e.g. --image-size 224 224."
-        )
-    return size
-
-
-def _load_images(files, size):
-    """`(images, readable files, [(file, reason)] of the unreadable ones)`."""
-    import keras
-    import numpy as np
-
-    images, readable, skipped = [], [], []
-    for path in files:
-        try:
-            image = keras.utils.load_img(
-                path, color_mode="rgb", target_size=size, interpolation="bilinear"
-            )
-            images.append(keras.utils.img_to_array(image))
-            readable.append(path)
-        except Exception as error:  # noqa: BLE001 (each file is named, then skipped)
-            skipped.append((path, f"{type(error).__name__}: {error}"))
-    stacked = np.stack(images) if images else None
-    return stacked, readable, skipped
-
-
-def _unique_name(stem, method, used):
-    name = f"{stem}_{method}.png"
-    count = 1
-    while name in used:
-        name = f"{stem}-{count}_{method}.png"
-        count += 1
-    used.add(name)
-    return name
 
 
 _EPILOG = """\
@@ -276,66 +105,11 @@ def build_parser():
         "names the model stores, else none)",
     )
     parser.add_argument(
-        "--batch-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="images per forward pass (default: 32)",
-    )
-    parser.add_argument(
         "--image-size",
         type=int,
         nargs=2,
         metavar=("HEIGHT", "WIDTH"),
         help="resize images to this size (default: the model's input size)",
-    )
-    parser.add_argument(
-        "--layer",
-        action="append",
-        help="post-hoc methods: the explained layer, 'outer/inner' for nested "
-        "models; repeat it for layercam to fuse several layers (default: the "
-        "last feature map)",
-    )
-    parser.add_argument(
-        "--reshape-transform",
-        choices=RESHAPE_TRANSFORMS,
-        help="post-hoc methods on a layer that outputs tokens: 'vit' drops the "
-        "class token and reshapes the rest to a square grid (default: none)",
-    )
-    parser.add_argument(
-        "--aug-smooth",
-        action="store_true",
-        help="post-hoc methods: average the maps of the image and its "
-        "horizontal flip times 0.9, 1.0, 1.1 (6x the cost; default: off)",
-    )
-    parser.add_argument(
-        "--eigen-smooth",
-        action="store_true",
-        help="post-hoc methods: first principal component of the weighted "
-        "activations instead of their sum (default: off)",
-    )
-    parser.add_argument(
-        "--chunk-size",
-        type=int,
-        default=32,
-        metavar="N",
-        help="Score-CAM: masked images per forward pass (default: 32)",
-    )
-    parser.add_argument(
-        "--top-n",
-        type=int,
-        metavar="N",
-        help="Score-CAM: score only the N channels of highest variance (Faster "
-        "Score-CAM; default: all channels)",
-    )
-    parser.add_argument(
-        "--masking",
-        choices=MASKINGS,
-        default="preprocessed",
-        help="Score-CAM: what the masks multiply: 'preprocessed', the input after "
-        "the model's preprocessing, as the Score-CAM authors do (masked-out pixels "
-        "become the dataset mean), or 'images', the RGB images (masked-out pixels "
-        "black) (default: preprocessed)",
     )
     parser.add_argument(
         "--alpha",
@@ -351,6 +125,7 @@ def build_parser():
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bar (default: shown for folders)"
     )
+    add_explainer_arguments(parser)
     return parser
 
 
@@ -358,17 +133,11 @@ def run(args):
     """Do the work of `main` for parsed `args`; returns the JSON written."""
     import keras
 
-    from lficam_tf.explain.explanation import explain_with, get_explainer
-    from lficam_tf.explain.overlay import save_overlay
-
     if args.top_k < 1:
         raise ValueError(
             f"`--top-k` must be a positive int. Received: --top-k {args.top_k}"
         )
-    if args.batch_size < 1:
-        raise ValueError(
-            f"`--batch-size` must be a positive int. Received: --batch-size {args.batch_size}"
-        )
+    options = explainer_options(args)
     files, folders = find_images(args.inputs)
     files, earlier = drop_earlier_overlays(files, args.out)
     if earlier and not files:
@@ -379,89 +148,28 @@ def run(args):
         )
     if earlier and not args.quiet:
         print(f"{PROG}: left out {len(earlier)} overlays of an earlier run in {args.out}")
-    model = load_model(args.model)
-    explainer = get_explainer(
-        model,
-        args.method,
-        layer=args.layer[0] if args.layer and len(args.layer) == 1 else args.layer,
-        chunk_size=args.chunk_size,
-        top_n=args.top_n,
-        masking=args.masking,
-        reshape_transform=args.reshape_transform,
-        aug_smooth=args.aug_smooth,
-        eigen_smooth=args.eigen_smooth,
-    )
-    num_classes = explainer.num_classes
-    names = (
-        read_class_names(args.class_names, num_classes)
-        if args.class_names
-        else _model_class_names(model, args.model)
-    )
-    size = _input_size(model, explainer, args.image_size)
-    out = pathlib.Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    progress = None
+    if folders and not args.quiet:
+        progress = keras.utils.Progbar(len(files), unit_name="image").add
 
-    progress = (
-        keras.utils.Progbar(len(files), unit_name="image")
-        if folders and not args.quiet
-        else None
+    def say_skipped(path, reason):
+        print(f"{PROG}: skipped {path}: {reason}", file=sys.stderr, flush=True)
+
+    return explain_files(
+        args.model,
+        files,
+        args.out,
+        method=args.method,
+        top_k=args.top_k,
+        class_names=args.class_names,
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        alpha=args.alpha,
+        colormap=args.colormap,
+        progress=progress,
+        on_skip=say_skipped,
+        **options,
     )
-    records, used, skipped = [], set(), []
-    method = getattr(explainer, "method", None)
-    for start in range(0, len(files), args.batch_size):
-        images, batch_files, unreadable = _load_images(
-            files[start : start + args.batch_size], size
-        )
-        for path, reason in unreadable:
-            print(f"{PROG}: skipped {path}: {reason}", file=sys.stderr, flush=True)
-            skipped.append({"file": str(path), "error": reason})
-        if not batch_files:
-            if progress is not None:
-                progress.add(len(unreadable))
-            continue
-        result = explain_with(explainer, images, batch_size=args.batch_size)
-        method = result.method
-        top_index, top_probability = result.top_k(args.top_k)
-        for i, path in enumerate(batch_files):
-            overlay_name = _unique_name(path.stem, method, used)
-            save_overlay(
-                out / overlay_name, images[i], result.maps[i], args.alpha, args.colormap
-            )
-            records.append(
-                {
-                    "file": str(path),
-                    "overlay": overlay_name,
-                    "explained_class": int(result.class_index[i]),
-                    "top_k": [
-                        {"class_index": int(c), "probability": float(p)}
-                        for c, p in zip(top_index[i], top_probability[i])
-                    ],
-                }
-            )
-        if progress is not None:
-            progress.add(len(batch_files) + len(unreadable))
-    lookup = (
-        dict(enumerate(names))
-        if names
-        else getattr(explainer, "class_names", None) or {}
-    )
-    for record in records:
-        if record["explained_class"] in lookup:
-            record["explained_class_name"] = lookup[record["explained_class"]]
-        for entry in record["top_k"]:
-            if entry["class_index"] in lookup:
-                entry["class_name"] = lookup[entry["class_index"]]
-    report = {
-        "model": str(args.model),
-        "method": method,
-        "layer": getattr(explainer, "layer", None),
-        "top_k": args.top_k,
-        "num_classes": num_classes,
-        "images": records,
-        "skipped": skipped,
-    }
-    (out / "predictions.json").write_text(json.dumps(report, indent=2))
-    return report
 
 
 def main(argv=None):

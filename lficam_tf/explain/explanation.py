@@ -9,6 +9,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import check_int, warn_if_scaled
 from lficam_tf.choices import METHODS, NATIVE_METHODS  # noqa: F401 (public here)
 from lficam_tf.explain.cams import CAM_METHODS
+from lficam_tf.explain.images import check_images
 from lficam_tf.explain.maps import check_class_index
 from lficam_tf.explain.native import (
     NativeAttention,
@@ -65,10 +66,10 @@ def get_explainer(
     model,
     method="native",
     layer=None,
-    chunk_size=32,
+    chunk_size=None,
     top_n=None,
     strip_softmax=True,
-    masking="preprocessed",
+    masking=None,
     reshape_transform=None,
     aug_smooth=False,
     eigen_smooth=False,
@@ -113,18 +114,9 @@ def get_explainer(
     return cache[key]
 
 
-def _new_explainer(
-    model,
-    method,
-    layer=None,
-    chunk_size=32,
-    top_n=None,
-    strip_softmax=True,
-    masking="preprocessed",
-    reshape_transform=None,
-    aug_smooth=False,
-    eigen_smooth=False,
-):
+def _new_explainer(model, method, **options):
+    """The explainer class of `method` with `options`: the given ones (not
+    None) are forwarded, and the class defaults, checks or refuses them."""
     if method not in METHODS:
         raise ValueError(
             f"`method` must be one of {METHODS}. Received: method={method!r}"
@@ -144,124 +136,47 @@ def _new_explainer(
             f"tf.saved_model.load). Received: model={type(model).__name__}"
         )
     if method in NATIVE_METHODS:
-        if layer is not None or top_n is not None:
-            raise ValueError(
-                "`layer` and `top_n` are options of the post-hoc methods; "
-                f"method={method!r} reads the model's own map. Received: "
-                f"layer={layer!r}, top_n={top_n!r}"
-            )
-        if masking != "preprocessed":
-            raise ValueError(
-                f"`masking` is a Score-CAM option; method={method!r} reads the "
-                f"model's own map. Received: masking={masking!r}"
-            )
-        if reshape_transform is not None or aug_smooth or eigen_smooth:
-            raise ValueError(
-                "`reshape_transform`, `aug_smooth` and `eigen_smooth` are "
-                f"options of the post-hoc methods; method={method!r} reads the "
-                "model's own map. Received: "
-                f"reshape_transform={reshape_transform!r}, "
-                f"aug_smooth={aug_smooth!r}, eigen_smooth={eigen_smooth!r}"
-            )
+        _refuse_post_hoc_options(method, **options)
         return NativeAttention(model, method)
-    if method != "scorecam":
-        if top_n is not None:
-            raise ValueError(
-                f"`top_n` is a Score-CAM option (Faster Score-CAM). Received: "
-                f"method={method!r}, top_n={top_n!r}"
-            )
-        if masking != "preprocessed":
-            raise ValueError(
-                f"`masking` is a Score-CAM option. Received: method={method!r}, "
-                f"masking={masking!r}"
-            )
-    options = {
-        "layer": layer,
-        "strip_softmax": strip_softmax,
-        "aug_smooth": aug_smooth,
-        "eigen_smooth": eigen_smooth,
-    }
-    if reshape_transform is not None:
-        options["reshape_transform"] = reshape_transform
-    if method == "scorecam":
-        options.update(chunk_size=chunk_size, top_n=top_n, masking=masking)
-    elif method == "ablationcam":
-        # Ablation-CAM's passes are chunked like Score-CAM's.
-        options["chunk_size"] = chunk_size
-    return CAM_METHODS[method](model, **options)
+    given = {name: value for name, value in options.items() if value is not None}
+    return CAM_METHODS[method](model, **given)
 
 
-def _dataset_images(dataset):
-    """The images of a `tf.data.Dataset` of batches, as one array.
+def _refuse_post_hoc_options(
+    method,
+    layer=None,
+    chunk_size=None,
+    top_n=None,
+    strip_softmax=True,
+    masking=None,
+    reshape_transform=None,
+    aug_smooth=False,
+    eigen_smooth=False,
+):
+    """The model's own map takes no option that changes a post-hoc map.
 
-    Its elements are image batches, or tuples / dicts whose first entry
-    (dicts: `"images"`) is one, as `model.fit` takes them; labels are
-    ignored.
+    `chunk_size` (nothing to chunk) and `strip_softmax` (no score to take a
+    gradient of) do not apply to it and are ignored.
     """
-    batches = []
-    for element in dataset.as_numpy_iterator():
-        if isinstance(element, dict):
-            element = element.get("images")
-        elif isinstance(element, (tuple, list)):
-            element = element[0] if len(element) else None
-        element = np.asarray(element) if element is not None else None
-        if element is None or element.ndim != 4:
-            shape = None if element is None else element.shape
-            raise ValueError(
-                "`images` as a tf.data.Dataset must yield batches of RGB images "
-                "(batch_size, height, width, 3), alone or first in a tuple "
-                "(images, labels), or under 'images' in a dict. Received: an "
-                f"element of shape {shape}. Batch it (dataset.batch(32)) or "
-                "map it to the images."
-            )
-        batches.append(element)
-    if not batches:
+    if layer is not None or top_n is not None:
         raise ValueError(
-            "`images` must hold at least one image. Received: an empty "
-            "tf.data.Dataset."
+            "`layer` and `top_n` are options of the post-hoc methods; "
+            f"method={method!r} reads the model's own map. Received: "
+            f"layer={layer!r}, top_n={top_n!r}"
         )
-    return np.concatenate(batches)
-
-
-def _check_images(images):
-    if hasattr(images, "element_spec") and hasattr(images, "as_numpy_iterator"):
-        images = _dataset_images(images)  # A tf.data.Dataset of batches.
-    if isinstance(images, (list, tuple)):
-        images = np.stack(images)
-    try:
-        images = keras.ops.convert_to_numpy(images)
-    except Exception as error:
-        raise TypeError(
-            "`images` must be an array or tensor of RGB images (batch_size, "
-            f"height, width, 3). Received: images={type(images).__name__}"
-        ) from error
-    if images.ndim != 4 or images.shape[-1] != 3:
-        fix = (
-            " For one image, add a batch axis: images[None]."
-            if images.ndim == 3
-            else ""
-        )
+    if masking is not None:
         raise ValueError(
-            "`images` must have shape (batch_size, height, width, 3), RGB in "
-            f"0..255. Received: images.shape={images.shape}.{fix}"
+            f"`masking` is a Score-CAM option; method={method!r} reads the "
+            f"model's own map. Received: masking={masking!r}"
         )
-    if images.dtype.kind not in "uif":
-        raise TypeError(
-            "`images` must be numeric RGB in 0..255 (uint8 or float). "
-            f"Received: images.dtype={images.dtype}"
+    if reshape_transform is not None or aug_smooth or eigen_smooth:
+        raise ValueError(
+            "`reshape_transform`, `aug_smooth` and `eigen_smooth` are "
+            f"options of the post-hoc methods; method={method!r} reads the "
+            "model's own map. Received: "
+            f"reshape_transform={reshape_transform!r}, "
+            f"aug_smooth={aug_smooth!r}, eigen_smooth={eigen_smooth!r}"
         )
-    if images.dtype.kind == "f" and images.size:
-        # NaN or inf pixels would give NaN logits and NaN maps, silently.
-        finite = np.isfinite(images).reshape(len(images), -1).all(axis=-1)
-        if not finite.all():
-            bad = np.flatnonzero(~finite).tolist()
-            shown = f"{bad[:10]}".rstrip("]") + (", ...]" if len(bad) > 10 else "]")
-            raise ValueError(
-                "`images` must be finite RGB values in 0..255. Received: NaN "
-                f"or inf pixels in images[i] for i in {shown} ({len(bad)} of "
-                f"{len(images)} images). Drop or repair those images."
-            )
-    return images
 
 
 @lficam_export("lficam_tf.explain.explain")
@@ -272,10 +187,10 @@ def explain(
     class_index=None,
     batch_size=32,
     layer=None,
-    chunk_size=32,
+    chunk_size=None,
     top_n=None,
     strip_softmax=True,
-    masking="preprocessed",
+    masking=None,
     reshape_transform=None,
     aug_smooth=False,
     eigen_smooth=False,
@@ -292,6 +207,9 @@ def explain(
     models included, and on vision transformers with `reshape_transform`;
     see `lficam_tf.explain.cams` for their formulas and the layer they use.
     Every method returns the same format, so maps can be compared directly.
+    The options a method does not take are refused, naming the methods that
+    take them (`top_n` is Score-CAM's); each method's class defaults and
+    checks its own.
 
     Args:
         model: one of the package's classifiers, any Keras classifier (one
@@ -311,16 +229,18 @@ def explain(
             layer (path `"outer/inner"` for nested models); `"layercam"`
             also takes a list, whose maps it fuses. Defaults to the last
             feature map.
-        chunk_size: int. Score-CAM: masked images per forward pass;
-            Ablation-CAM: ablated feature maps per pass. Defaults to `32`.
+        chunk_size: int or None. Score-CAM: masked images per forward pass;
+            Ablation-CAM: ablated feature maps per pass. Defaults to `None`,
+            the method's own (32).
         top_n: int or None. Score-CAM: score only the N channels of highest
-            variance (Faster Score-CAM). Defaults to `None`.
+            variance (Faster Score-CAM). Defaults to `None`, every channel.
         strip_softmax: bool. Post-hoc methods: explain the logits before a
             model's final softmax. Defaults to `True`.
-        masking: str. Score-CAM: `"preprocessed"` masks the input after the
-            model's preprocessing (the Score-CAM authors' choice: masked-out
-            pixels become the dataset mean), `"images"` the RGB images as
-            given (masked-out pixels black). Defaults to `"preprocessed"`.
+        masking: str or None. Score-CAM: `"preprocessed"` masks the input
+            after the model's preprocessing (the Score-CAM authors' choice:
+            masked-out pixels become the dataset mean), `"images"` the RGB
+            images as given (masked-out pixels black). Defaults to `None`,
+            Score-CAM's own (`"preprocessed"`).
         reshape_transform: None, `"vit"` or a callable. Post-hoc methods
             but Ablation-CAM: turns a layer's token output `(batch_size,
             1 + h*w, channels)` into `(batch_size, h, w, channels)` (`"vit"`
@@ -357,7 +277,7 @@ def explain(
         - the other methods' papers: `lficam_tf.explain.cams`
     """
     batch_size = check_int(batch_size, "batch_size", minimum=1)
-    images = _check_images(images)
+    images = check_images(images)
     warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     explainer = get_explainer(
         model,
@@ -371,15 +291,22 @@ def explain(
         aug_smooth=aug_smooth,
         eigen_smooth=eigen_smooth,
     )
-    return explain_with(explainer, images, class_index, batch_size)
+    return explain_checked(explainer, images, class_index, batch_size)
 
 
 @lficam_export("lficam_tf.explain.explain_with")
 def explain_with(explainer, images, class_index=None, batch_size=32):
     """`explain` with an explainer from `get_explainer`, reused across calls."""
-    images = _check_images(images)
-    if not len(images):
-        raise ValueError("`images` must hold at least one image. Received: 0 images.")
+    return explain_checked(explainer, check_images(images), class_index, batch_size)
+
+
+def explain_checked(explainer, images, class_index=None, batch_size=32):
+    """`explain_with` for images that `check_images` has returned.
+
+    What `explain`, `explain_with` and `lficam_tf.evaluation.evaluate` run
+    after checking their images once, however many explainers they run.
+    Checks what depends on the explainer: the image size and `class_index`.
+    """
     size = getattr(explainer, "image_size", None) or (None, None)
     if any(s is not None and s != i for s, i in zip(size, images.shape[1:3])):
         raise ValueError(

@@ -245,3 +245,35 @@ def test_pieces_merged_equal_one_evaluation(shapes):
         merge_evaluations(pieces + [other])
     with pytest.raises(ValueError, match="in two of the evaluations"):
         merge_evaluations(pieces + pieces[:1])
+
+
+def test_explainer_options_reach_each_method_that_takes_them(shapes):
+    images = shapes[0][:3]
+    model = tiny_model("lficam")
+    result = evaluate(
+        [model],
+        images,
+        methods=["native", "gradcam", "scorecam"],
+        steps=2,
+        top_n=2,
+        masking="images",
+        eigen_smooth=True,
+    )
+    # The native map takes none of them; Grad-CAM only eigen_smooth.
+    expected = {
+        "lficam": explain(model, images),
+        "gradcam": explain(model, images, method="gradcam", eigen_smooth=True),
+        "scorecam": explain(
+            model, images, method="scorecam", top_n=2, masking="images", eigen_smooth=True
+        ),
+    }
+    for method, explanation in expected.items():
+        np.testing.assert_allclose(
+            result.explanations["lficam0"][method].maps, explanation.maps, atol=1e-5
+        )
+    assert result.config["explainer_options"] == {
+        "masking": "images",
+        "eigen_smooth": True,
+    }
+    with pytest.raises(TypeError, match="`stepz` is not an option of the CAM methods"):
+        evaluate([model], images, methods=["gradcam"], stepz=3)

@@ -13,7 +13,8 @@ import pytest
 import lficam_tf
 from lficam_tf import presets
 from lficam_tf.explain import explain
-from lficam_tf.explain.cli import main, parse_named_model
+from lficam_tf.explain.cli import main
+from lficam_tf.explain.model_files import parse_named_model
 
 
 @pytest.fixture

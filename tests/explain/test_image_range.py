@@ -60,3 +60,35 @@ def test_no_warning_for_images_in_0_255(images):
         warnings.simplefilter("always")
         assert warn_if_scaled(images) is False
     assert not _range_warnings(caught)
+
+
+def test_each_call_checks_its_images_once(model, monkeypatch):
+    """`check_images` owns the image check: explain, explain_with and
+    evaluate run it once per call, however many batches and methods, and
+    warn once."""
+    import importlib
+
+    from lficam_tf.explain import explain_with, explanation, get_explainer
+    from lficam_tf.explain.images import check_images
+
+    calls = []
+
+    def counting(images):
+        calls.append(1)
+        return check_images(images)
+
+    evaluate_module = importlib.import_module("lficam_tf.evaluation.evaluate")
+    monkeypatch.setattr(explanation, "check_images", counting)
+    monkeypatch.setattr(evaluate_module, "check_images", counting)
+    images = np.random.default_rng(3).uniform(0, 1, (5, 32, 32, 3))
+    runs = [  # (call, ImageRangeWarnings expected)
+        (lambda: explain(model, images, batch_size=2), 1),
+        (lambda: explain_with(get_explainer(model, "gradcam"), 255 * images, None, 2), 0),
+        (lambda: evaluate([model], images[:2], methods=["native", "gradcam"], steps=2), 1),
+    ]
+    for run, expected in runs:
+        calls.clear()
+        with warnings.catch_warnings(record=True) as caught:
+            run()
+        assert len(calls) == 1
+        assert len(_range_warnings(caught)) == expected
