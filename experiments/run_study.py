@@ -81,13 +81,9 @@ def measure(study, images):
 
     speeds = {}
     with tempfile.TemporaryDirectory(prefix="lficam-measure-") as tmp:
-        for dataset in ("cifar10", "shapes"):
+        for dataset in studylib.DATASETS:
+            image_size = studylib.get_dataset(dataset).size(study.size).image_size
             for head in ("baseline", "lficam", "abn"):
-                image_size = (
-                    study.size.cifar_image_size
-                    if dataset == "cifar10"
-                    else study.size.shapes_image_size
-                )
                 spec = studylib.RunSpec(
                     dataset, head, studylib.Variant("s0", 0), 1, image_size
                 )
@@ -129,10 +125,10 @@ def plan(study, speeds):
         )
         source = "measured" if speed else "guessed"
         if not speed:
-            pixels = (config.image_size or {"cifar10": (32, 32), "shapes": (64, 64)}[
-                spec.dataset
-            ])
-            reference = 32 * 32 if spec.dataset == "cifar10" else 64 * 64
+            # The guesses are at the dataset's own size: scaled by pixels.
+            own = studylib.get_dataset(spec.dataset).image_size
+            pixels = config.image_size or own
+            reference = own[0] * own[1]
             speed = GUESSED_SPEED[key] * reference / (pixels[0] * pixels[1])
         train_size = config.num_train or 50_000
         test_size = config.num_test or 10_000

@@ -15,6 +15,8 @@ import os
 import pathlib
 import sys
 
+from lficam_tf.choices import METHOD_TITLES
+
 import studylib
 
 STEPS = {
@@ -231,7 +233,7 @@ def metrics_block(results, out, name, file_name, keys):
     for row in data["rows"]:
         cells = [
             f"{studylib.HEAD_TITLES[row['model']]} model",
-            studylib.METHOD_TITLES[row["method"]],
+            METHOD_TITLES[row["method"]],
         ]
         for key in keys:
             digits = 2 if key in ("average_drop", "increase_in_confidence") else 3

@@ -5,6 +5,9 @@ exported model, the library behind `python train_tf.py`.
   **overrides)`; presets `shapes` (default), `cifar`, `stl10`, `catdog`,
   `imagenet` (METHOD.md section 5).
 - `train(config=None, *, resume=None, **overrides)` -> `TrainResult`.
+- `load_run(run_dir)` -> `TrainResult`: a finished run read back from its
+  folder (configuration, numbers, logs, model); `build_run_model(config,
+  num_classes, image_size=None)`: the model a run of `config` trains.
 - `select_strategy(devices)`, `configure_threads(threads)`: devices and
   thread pools; `MultiWorkerMirroredStrategy` runs a custom loop
   (`lficam_tf.training.multiworker`).
@@ -26,7 +29,9 @@ from lficam_tf.training.presets import PRESETS, get_preset, list_presets
 # Loaded on first use, so that `train_tf.py --help` (which imports the
 # configuration only) starts without TensorFlow.
 _LAZY = {
+    "build_run_model": "model_setup",
     "configure_threads": "strategy",
+    "load_run": "finished_runs",
     "select_strategy": "strategy",
     "TrainResult": "trainer",
     "train": "trainer",
@@ -38,9 +43,11 @@ __all__ = [
     "TrainConfig",
     "TrainResult",
     "TrainingDiverged",
+    "build_run_model",
     "configure_threads",
     "get_preset",
     "list_presets",
+    "load_run",
     "make_config",
     "select_strategy",
     "train",

@@ -2,7 +2,8 @@
 
 - `build_for_config`: `lficam_tf.build_model` with the config's backbone,
   head and FIN options, BatchNormalization synchronised across replicas
-  when there are several (or as `sync_batchnorm` says);
+  when there are several (or as `sync_batchnorm` says); `build_run_model`,
+  public: the same on one replica, for a run's configuration;
 - `make_optimizer`: SGD, Adam or AdamW with the learning-rate schedule;
 - `compile_model`: the optimizer, a cross-entropy on every output the model
   trains, and accuracy on the logits, XLA-compiled where `use_xla` says;
@@ -16,6 +17,7 @@ import functools
 import keras
 import tensorflow as tf
 
+from lficam_tf.api_export import lficam_export
 from lficam_tf.models import outputs as model_outputs
 from lficam_tf.models.build import build_model
 from lficam_tf.optimizers import SGD
@@ -67,6 +69,58 @@ def build_for_config(config, num_classes, image_size, replicas=1):
     if sync_bn:
         synchronize_batchnorm(model)
     return model
+
+
+@lficam_export("lficam_tf.training.build_run_model")
+def build_run_model(config, num_classes, image_size=None):
+    """The classifier a run of `config` trains, built as `train` builds it.
+
+    The backbone, head and FIN options of the configuration (and its
+    `weights`, e.g. ImageNet's), on one replica, not compiled. Load a run's
+    final weights into it where only they are kept (a `.weights.h5` file);
+    a finished run's folder gives the whole model back (`load_run`).
+
+    Args:
+        config: a `TrainConfig`, a preset name or a dict of its fields,
+            made into a configuration as `train` makes it (`make_config`).
+        num_classes: int. The classes of the run's dataset.
+        image_size: int (a square) or `(height, width)` of the model's
+            input, or None for `config.image_size`. A run of a dataset's own size has None
+            there: its metrics.json gives the size (`image_size`).
+            Defaults to `None`.
+
+    Returns:
+        A `keras.Model` whose call returns a dict with `logits` of shape
+        `(batch_size, num_classes)` (and the head's attention map), on
+        images of shape `(batch_size, height, width, 3)`, RGB 0..255.
+
+    Raises:
+        TypeError: `config` is not a configuration.
+        ValueError: no input size (neither `image_size` nor
+            `config.image_size`), or a configuration or `num_classes` that
+            `build_model` refuses.
+
+    Example:
+
+    >>> from lficam_tf.training import build_run_model, make_config
+    >>> config = make_config("cifar", backbone="cifar_resnet20", head="lficam")
+    >>> model = build_run_model(config, num_classes=10, image_size=(32, 32))
+    >>> tuple(model.inputs[0].shape)
+    (None, 32, 32, 3)
+    """
+    from lficam_tf.checks import check_image_size
+    from lficam_tf.training.config import make_config
+
+    config = make_config(config)
+    size = check_image_size(image_size, optional=True) or config.image_size
+    if size is None:
+        raise ValueError(
+            "`image_size` is needed: the configuration has none (its dataset's "
+            "images gave the size when it trained). Received: image_size=None "
+            "with config.image_size=None. Pass the run's input size, e.g. "
+            "image_size=(64, 64) (its metrics.json has it)."
+        )
+    return build_for_config(config, num_classes, size)
 
 
 def synchronize_batchnorm(model):

@@ -55,17 +55,18 @@ from lficam_tf.training.strategy import (
 @lficam_export("lficam_tf.training.TrainResult")
 @dataclasses.dataclass
 class TrainResult:
-    """What `train` returns.
+    """What `train` returns, and `load_run` for a finished run's folder.
 
     Attributes:
         config: the resolved `TrainConfig` (also in `config.json`).
         output_dir: `pathlib.Path` of the run's folder.
         metrics: dict, the contents of `metrics.json` (None on the
             non-chief workers of a multi-worker run, which write nothing).
-        model: the final `keras.Model` (also in `model.keras`).
+        model: the final `keras.Model` (also in `model.keras`; None from
+            `load_run(..., load_model=False)`).
         history: dict of per-epoch logs of this call (`History.history`);
             a resumed run holds the epochs after the resume only (all epochs
-            are in `training_log.csv`).
+            are in `training_log.csv`, which `load_run` gives here).
     """
 
     config: TrainConfig
