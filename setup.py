@@ -41,6 +41,9 @@ setup(
             "tensorflow-serving-api>=2.16",
             # Proves the layers and models are backend-agnostic (keras.ops only).
             "jax[cpu]>=0.4.30",
+            # Lint and format (ruff.toml; .ci/run checks the tree). Pinned to
+            # one minor release: the formatter's style changes between them.
+            "ruff>=0.17,<0.18",
         ],
     },
     entry_points={

@@ -46,7 +46,9 @@ def measure(shape, rounds, steps):
     batch, height, width, channels = shape
     x = tf.random.stateless_normal(shape, seed=(0, 1))
     kernels = [
-        tf.Variable(tf.random.stateless_normal((3, 3, channels, channels), seed=(1, i)) * 0.05)
+        tf.Variable(
+            tf.random.stateless_normal((3, 3, channels, channels), seed=(1, i)) * 0.05
+        )
         for i in range(4)
     ]
     ways = {
@@ -69,7 +71,9 @@ def measure(shape, rounds, steps):
 
     steps_of = {name: step_of(fn) for name, fn in ways.items()}
     difference = float(
-        tf.reduce_max(tf.abs(ways["conv"](x, kernels[0]) - ways["matmul"](x, kernels[0])))
+        tf.reduce_max(
+            tf.abs(ways["conv"](x, kernels[0]) - ways["matmul"](x, kernels[0]))
+        )
     )
     for step in steps_of.values():  # trace and warm up
         step(x)
@@ -105,15 +109,20 @@ def main(argv=None):
 
     threads = configure_threads("auto")
     report = {"threads": list(threads), "rounds": args.rounds, "shapes": {}}
-    print(f"{'B x h x w x K':>14s} {'conv ms':>9s} {'GFLOP/s':>8s} {'matmul ms':>10s} "
-          f"{'GFLOP/s':>8s} {'matmul speed-up':>16s}")
+    print(
+        f"{'B x h x w x K':>14s} {'conv ms':>9s} {'GFLOP/s':>8s} {'matmul ms':>10s} "
+        f"{'GFLOP/s':>8s} {'matmul speed-up':>16s}"
+    )
     for text in args.shapes:
         shape = tuple(int(v) for v in text.split("x"))
         row = measure(shape, args.rounds, args.steps)
         report["shapes"][text] = row
-        print(f"{text:>14s} {row['conv']['ms_per_step']:9.1f} {row['conv']['gflops']:8.1f} "
-              f"{row['matmul']['ms_per_step']:10.1f} {row['matmul']['gflops']:8.1f} "
-              f"{row['matmul_speedup']:15.2f}x", flush=True)
+        print(
+            f"{text:>14s} {row['conv']['ms_per_step']:9.1f} {row['conv']['gflops']:8.1f} "
+            f"{row['matmul']['ms_per_step']:10.1f} {row['matmul']['gflops']:8.1f} "
+            f"{row['matmul_speedup']:15.2f}x",
+            flush=True,
+        )
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(report, f, indent=1)

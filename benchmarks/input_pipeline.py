@@ -109,34 +109,66 @@ def _report(result):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("train", "test"), default="train",
-                        help="which CIFAR-10 split to read (default: train, 50,000 images)")
+    parser.add_argument(
+        "--split",
+        choices=("train", "test"),
+        default="train",
+        help="which CIFAR-10 split to read (default: train, 50,000 images)",
+    )
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=50, help="timed model.fit steps")
-    parser.add_argument("--passes", type=int, default=2, help="timed cached pipeline passes")
-    parser.add_argument("--threads", choices=("default", "1x2", "both"), default="1x2",
-                        help="TF thread pools: TF's default, 1 inter-op x 2 intra-op, or both")
+    parser.add_argument(
+        "--passes", type=int, default=2, help="timed cached pipeline passes"
+    )
+    parser.add_argument(
+        "--threads",
+        choices=("default", "1x2", "both"),
+        default="1x2",
+        help="TF thread pools: TF's default, 1 inter-op x 2 intra-op, or both",
+    )
     parser.add_argument("--folder", help=argparse.SUPPRESS)  # child processes
     parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.folder:
-        result = measure(args.folder, args.batch_size, args.steps, args.passes, args.threads)
+        result = measure(
+            args.folder, args.batch_size, args.steps, args.passes, args.threads
+        )
         print(json.dumps(result) if args.json else result)
         return
 
     with tempfile.TemporaryDirectory() as root:
         folder, seconds = _unpack(args.split, root)
-        print(f"unpacked CIFAR-10 {args.split} in {seconds:.1f} s; batch {args.batch_size}, "
-              f"{args.steps} timed fit steps", flush=True)
+        print(
+            f"unpacked CIFAR-10 {args.split} in {seconds:.1f} s; batch {args.batch_size}, "
+            f"{args.steps} timed fit steps",
+            flush=True,
+        )
         settings = ("default", "1x2") if args.threads == "both" else (args.threads,)
         for threads in settings:
             # A fresh process per setting: thread pools are fixed at TF start.
-            command = [sys.executable, __file__, "--folder", str(folder), "--json",
-                       "--threads", threads, "--batch-size", str(args.batch_size),
-                       "--steps", str(args.steps), "--passes", str(args.passes)]
-            output = subprocess.run(command, check=True, capture_output=True, text=True,
-                                    env={**os.environ, "PYTHONPATH": str(REPO)})
+            command = [
+                sys.executable,
+                __file__,
+                "--folder",
+                str(folder),
+                "--json",
+                "--threads",
+                threads,
+                "--batch-size",
+                str(args.batch_size),
+                "--steps",
+                str(args.steps),
+                "--passes",
+                str(args.passes),
+            ]
+            output = subprocess.run(
+                command,
+                check=True,
+                capture_output=True,
+                text=True,
+                env={**os.environ, "PYTHONPATH": str(REPO)},
+            )
             _report(json.loads(output.stdout.strip().splitlines()[-1]))
 
 

@@ -129,7 +129,9 @@ def plain_resnet(depth, num_classes=10):
                 y = conv_bn(y, planes, 3, 1, relu=False)
             x = layers.ReLU()(layers.Add()([y, shortcut]))
     x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, layers.Dense(num_classes)(x), name=f"plain_resnet{depth}")
+    return keras.Model(
+        inputs, layers.Dense(num_classes)(x), name=f"plain_resnet{depth}"
+    )
 
 
 def build(backbone, head, size):
@@ -151,9 +153,7 @@ def build(backbone, head, size):
             metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
         )
         return model
-    model = lficam_tf.build_model(
-        backbone, 10, head=head, input_shape=(size, size, 3)
-    )
+    model = lficam_tf.build_model(backbone, 10, head=head, input_shape=(size, size, 3))
     model.compile()
     return model
 
@@ -255,7 +255,9 @@ def train_child(name, steps, threads, options=None):
     else:
         fit_args = {"x": images, "y": labels, "batch_size": batch}
         warmup_args = {
-            "x": images[: 2 * batch], "y": labels[: 2 * batch], "batch_size": batch
+            "x": images[: 2 * batch],
+            "y": labels[: 2 * batch],
+            "batch_size": batch,
         }
     # Warm-up: trace the step and settle the allocator (two steps).
     model.fit(**warmup_args, verbose=0)
@@ -376,7 +378,13 @@ def posthoc_child(rounds, threads, batch):
 
 
 #: The `keras.applications` backbones of the backbone table (section 4).
-BACKBONES_224 = ("resnet50", "densenet121", "mobilenetv2", "efficientnetb0", "convnext_tiny")
+BACKBONES_224 = (
+    "resnet50",
+    "densenet121",
+    "mobilenetv2",
+    "efficientnetb0",
+    "convnext_tiny",
+)
 
 #: The heads of the backbone table: label -> (head, fin_width).
 BACKBONE_HEADS = {
@@ -387,10 +395,15 @@ BACKBONE_HEADS = {
 
 
 def _folder_mib(folder):
-    return sum(p.stat().st_size for p in pathlib.Path(folder).rglob("*") if p.is_file()) / 2**20
+    return (
+        sum(p.stat().st_size for p in pathlib.Path(folder).rglob("*") if p.is_file())
+        / 2**20
+    )
 
 
-def backbone_child(backbone, label, size, batch, steps, predict_batches, threads, export):
+def backbone_child(
+    backbone, label, size, batch, steps, predict_batches, threads, export
+):
     """One head on one `keras.applications` backbone: train, predict, export.
 
     Training is step-timed as `train_child` (two warm-up steps first), on
@@ -416,8 +429,14 @@ def backbone_child(backbone, label, size, batch, steps, predict_batches, threads
     train_images, train_labels = images[: batch * steps], labels[: batch * steps]
     model.fit(images[: 2 * batch], labels[: 2 * batch], batch_size=batch, verbose=0)
     throughput = Throughput(batch)
-    model.fit(train_images, train_labels, batch_size=batch, epochs=1, verbose=0,
-              callbacks=[throughput])
+    model.fit(
+        train_images,
+        train_labels,
+        batch_size=batch,
+        epochs=1,
+        verbose=0,
+        callbacks=[throughput],
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     predict_images = images[: batch * predict_batches]
     model.predict(predict_images[:batch], batch_size=batch, verbose=0)
@@ -484,7 +503,10 @@ def macs_child(backbone, size):
         model = lficam_tf.build_model(
             backbone, 10, head=head, input_shape=(size, size, 3), fin_width=fin_width
         )
-        out[label] = {"multiply_adds": multiply_adds(model), "parameters": int(model.count_params())}
+        out[label] = {
+            "multiply_adds": multiply_adds(model),
+            "parameters": int(model.count_params()),
+        }
     return out
 
 
@@ -505,7 +527,9 @@ def _child(kind, *args):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=REPO)
     out = subprocess.run(command, env=env, capture_output=True, text=True)
     if out.returncode:
-        raise RuntimeError(f"benchmark child {kind} {args} failed:\n{out.stderr[-3000:]}")
+        raise RuntimeError(
+            f"benchmark child {kind} {args} failed:\n{out.stderr[-3000:]}"
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -540,13 +564,22 @@ def run_train(args, report):
         }
     for name, row in rows.items():
         backbone, head = name.rsplit(" ", 1)
-        plain = rows.get("plain " + {"cifar_resnet20": "ResNet-20", "cifar_resnet110": "ResNet-110"}.get(backbone, ""))
+        plain = rows.get(
+            "plain "
+            + {"cifar_resnet20": "ResNet-20", "cifar_resnet110": "ResNet-110"}.get(
+                backbone, ""
+            )
+        )
         baseline = rows.get(f"{backbone} baseline")
         if plain and plain is not row:
             row["vs_plain"] = row["images_per_second"] / plain["images_per_second"]
         if head.startswith("LFI-CAM") and baseline:
-            row["vs_baseline"] = row["images_per_second"] / baseline["images_per_second"]
-            row["fin_overhead"] = baseline["images_per_second"] / row["images_per_second"] - 1
+            row["vs_baseline"] = (
+                row["images_per_second"] / baseline["images_per_second"]
+            )
+            row["fin_overhead"] = (
+                baseline["images_per_second"] / row["images_per_second"] - 1
+            )
             macs = row["multiply_adds"]
             row["fin_flop_share"] = macs["fin"] / macs["backbone"]
             row["rss_vs_baseline"] = row["peak_rss_mib"] / baseline["peak_rss_mib"]
@@ -555,19 +588,26 @@ def run_train(args, report):
             ours = row["images_per_second"] / rows[reference]["images_per_second"]
             row["vs_authors"] = ours / authors
     report["train"] = rows
-    print(f"\nTraining: model.fit, float32, threads {rows[names[0]]['threads']}, "
-          f"median of {args.repeats} interleaved runs (img/s)")
-    print(f"{'model':26s} {'img/s':>8s} {'spread':>7s} {'vs plain':>9s} "
-          f"{'vs base':>8s} {'FIN +time':>9s} {'FIN +MACs':>9s} {'peak MiB':>9s} {'vs authors':>10s}")
+    print(
+        f"\nTraining: model.fit, float32, threads {rows[names[0]]['threads']}, "
+        f"median of {args.repeats} interleaved runs (img/s)"
+    )
+    print(
+        f"{'model':26s} {'img/s':>8s} {'spread':>7s} {'vs plain':>9s} "
+        f"{'vs base':>8s} {'FIN +time':>9s} {'FIN +MACs':>9s} {'peak MiB':>9s} {'vs authors':>10s}"
+    )
     for name, row in rows.items():
-        def fmt(key, pattern):
-            return pattern.format(row[key]) if key in row else ""
-        label = name if row["image_size"] == 32 else f"{name} @{row['image_size']}"
-        print(f"{label:26s} {row['images_per_second']:8.1f} {row['spread']:7.0%} "
-              f"{fmt('vs_plain', '{:8.2f}x'):>9s} {fmt('vs_baseline', '{:7.2f}x'):>8s} "
-              f"{fmt('fin_overhead', '{:+8.0%}'):>9s} {fmt('fin_flop_share', '{:+8.0%}'):>9s} "
-              f"{row['peak_rss_mib']:9.0f} {fmt('vs_authors', '{:9.2f}x'):>10s}")
 
+        def fmt(key, pattern, row=row):
+            return pattern.format(row[key]) if key in row else ""
+
+        label = name if row["image_size"] == 32 else f"{name} @{row['image_size']}"
+        print(
+            f"{label:26s} {row['images_per_second']:8.1f} {row['spread']:7.0%} "
+            f"{fmt('vs_plain', '{:8.2f}x'):>9s} {fmt('vs_baseline', '{:7.2f}x'):>8s} "
+            f"{fmt('fin_overhead', '{:+8.0%}'):>9s} {fmt('fin_flop_share', '{:+8.0%}'):>9s} "
+            f"{row['peak_rss_mib']:9.0f} {fmt('vs_authors', '{:9.2f}x'):>10s}"
+        )
 
 
 def run_infer(args, report):
@@ -582,11 +622,15 @@ def run_infer(args, report):
         rows[name] = result
     report["infer"] = rows
     print(f"\nInference: img/s, median of {args.rounds} interleaved rounds per model")
-    print(f"{'model':32s} {'predict':>9s} {'explain':>9s} {'(vs)':>6s} {'serving':>9s} {'(vs)':>6s}")
+    print(
+        f"{'model':32s} {'predict':>9s} {'explain':>9s} {'(vs)':>6s} {'serving':>9s} {'(vs)':>6s}"
+    )
     for name, r in rows.items():
-        print(f"{name:32s} {r['predict']['images_per_second']:9.1f} "
-              f"{r['explain']['images_per_second']:9.1f} {r['explain']['vs_predict']:5.2f}x "
-              f"{r['serving']['images_per_second']:9.1f} {r['serving']['vs_predict']:5.2f}x")
+        print(
+            f"{name:32s} {r['predict']['images_per_second']:9.1f} "
+            f"{r['explain']['images_per_second']:9.1f} {r['explain']['vs_predict']:5.2f}x "
+            f"{r['serving']['images_per_second']:9.1f} {r['serving']['vs_predict']:5.2f}x"
+        )
 
 
 def run_posthoc(args, report):
@@ -595,9 +639,13 @@ def run_posthoc(args, report):
     for row in rows.values():
         row["vs_lficam"] = row["maps_per_second"] / native
     report["posthoc"] = rows
-    print(f"\nExplanation methods on cifar_resnet20, batch {args.posthoc_batch}: maps/s")
+    print(
+        f"\nExplanation methods on cifar_resnet20, batch {args.posthoc_batch}: maps/s"
+    )
     for name, row in rows.items():
-        print(f"{name:28s} {row['maps_per_second']:9.1f} {row['vs_lficam']:7.3f}x LFI-CAM")
+        print(
+            f"{name:28s} {row['maps_per_second']:9.1f} {row['vs_lficam']:7.3f}x LFI-CAM"
+        )
 
 
 def run_backbones(args, report):
@@ -608,10 +656,18 @@ def run_backbones(args, report):
         for key in runs:
             if repeat >= args.paper_repeats and BACKBONE_HEADS[key[1]][1] is None:
                 continue  # the paper's FIN: 0.1-0.4x, once is enough
-            runs[key].append(_child(
-                "backbones", *key, args.size_224, args.batch_224, max(2, args.steps_224),
-                args.batches, args.threads, repeat == 0 and not args.no_export,
-            ))
+            runs[key].append(
+                _child(
+                    "backbones",
+                    *key,
+                    args.size_224,
+                    args.batch_224,
+                    max(2, args.steps_224),
+                    args.batches,
+                    args.threads,
+                    repeat == 0 and not args.no_export,
+                )
+            )
     rows = {}
     for (backbone, label), results in runs.items():
         train = [r["train_images_per_second"] for r in results]
@@ -625,36 +681,51 @@ def run_backbones(args, report):
             "predict_images_per_second": statistics.median(predict),
             "predict_runs": predict,
             "peak_rss_mib": statistics.median(r["peak_rss_mib"] for r in results),
-            **{k: first[k] for k in ("parameters", "fin_parameters", "fin_width",
-                                      "multiply_adds")},
+            **{
+                k: first[k]
+                for k in ("parameters", "fin_parameters", "fin_width", "multiply_adds")
+            },
             "saved_model_mib": first.get("saved_model_mib"),
         }
         base = rows.get(f"{backbone} | baseline")
         if base is not None and base is not row:
-            for key in ("train_images_per_second", "predict_images_per_second",
-                        "parameters", "peak_rss_mib", "saved_model_mib"):
+            for key in (
+                "train_images_per_second",
+                "predict_images_per_second",
+                "parameters",
+                "peak_rss_mib",
+                "saved_model_mib",
+            ):
                 if row.get(key) and base.get(key):
                     row[f"{key}_vs_baseline"] = row[key] / base[key]
     report["backbones"] = rows
-    print(f"\nkeras.applications backbones at {args.size_224}x{args.size_224}, batch "
-          f"{args.batch_224}, median of {args.repeats} interleaved runs; ratios to the "
-          "baseline head of the same run")
-    print(f"{'backbone / head':38s} {'FIN W':>6s} {'train/s':>8s} {'(vs)':>6s} "
-          f"{'pred/s':>8s} {'(vs)':>6s} {'params':>8s} {'(vs)':>6s} {'FIN MACs':>9s} "
-          f"{'peak MiB':>9s} {'(vs)':>6s} {'SM MiB':>7s}")
+    print(
+        f"\nkeras.applications backbones at {args.size_224}x{args.size_224}, batch "
+        f"{args.batch_224}, median of {args.repeats} interleaved runs; ratios to the "
+        "baseline head of the same run"
+    )
+    print(
+        f"{'backbone / head':38s} {'FIN W':>6s} {'train/s':>8s} {'(vs)':>6s} "
+        f"{'pred/s':>8s} {'(vs)':>6s} {'params':>8s} {'(vs)':>6s} {'FIN MACs':>9s} "
+        f"{'peak MiB':>9s} {'(vs)':>6s} {'SM MiB':>7s}"
+    )
     for name, row in rows.items():
-        def ratio(key):
+
+        def ratio(key, row=row):
             value = row.get(f"{key}_vs_baseline")
             return f"{value:5.2f}x" if value else ""
+
         macs = row["multiply_adds"]
         share = f"{macs['fin'] / macs['backbone']:+8.1%}" if macs["fin"] else ""
         width = "" if row["head"] == "baseline" else str(row["fin_width"] or "K")
         saved = f"{row['saved_model_mib']:7.0f}" if row.get("saved_model_mib") else ""
-        print(f"{name:38s} {width:>6s} {row['train_images_per_second']:8.2f} "
-              f"{ratio('train_images_per_second'):>6s} {row['predict_images_per_second']:8.2f} "
-              f"{ratio('predict_images_per_second'):>6s} {row['parameters'] / 1e6:7.2f}M "
-              f"{ratio('parameters'):>6s} {share:>9s} {row['peak_rss_mib']:9.0f} "
-              f"{ratio('peak_rss_mib'):>6s} {saved:>7s}")
+        print(
+            f"{name:38s} {width:>6s} {row['train_images_per_second']:8.2f} "
+            f"{ratio('train_images_per_second'):>6s} {row['predict_images_per_second']:8.2f} "
+            f"{ratio('predict_images_per_second'):>6s} {row['parameters'] / 1e6:7.2f}M "
+            f"{ratio('parameters'):>6s} {share:>9s} {row['peak_rss_mib']:9.0f} "
+            f"{ratio('peak_rss_mib'):>6s} {saved:>7s}"
+        )
 
 
 def run_backbones_predict(args, report):
@@ -662,8 +733,15 @@ def run_backbones_predict(args, report):
     for backbone in BACKBONES_224:
         if not any(p in backbone for p in args.backbones):
             continue
-        result = _child("backbones_predict", backbone, args.size_224, args.batch_224,
-                        args.rounds, args.batches, args.threads)
+        result = _child(
+            "backbones_predict",
+            backbone,
+            args.size_224,
+            args.batch_224,
+            args.rounds,
+            args.batches,
+            args.threads,
+        )
         macs = _child("macs", backbone, args.size_224)
         for label, row in result.items():
             row.update(macs[label])
@@ -672,9 +750,11 @@ def run_backbones_predict(args, report):
             row["vs_baseline"] = row["images_per_second"] / base
         rows[backbone] = result
     report["backbones_predict"] = rows
-    print(f"\npredict at {args.size_224}x{args.size_224}, batch {args.batch_224}: img/s, "
-          f"median of {args.rounds} interleaved rounds of {args.batches} batches, "
-          "all heads of a backbone in one process")
+    print(
+        f"\npredict at {args.size_224}x{args.size_224}, batch {args.batch_224}: img/s, "
+        f"median of {args.rounds} interleaved rounds of {args.batches} batches, "
+        "all heads of a backbone in one process"
+    )
     for backbone, result in rows.items():
         cells = "  ".join(
             f"{label} {row['images_per_second']:7.2f} ({row['vs_baseline']:.2f}x, "
@@ -693,9 +773,11 @@ def backbones_markdown(rows):
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows.values():
-        def ratio(key):
+
+        def ratio(key, row=row):
             value = row.get(f"{key}_vs_baseline")
             return f"{value:.2f}x" if value else ""
+
         macs = row["multiply_adds"]
         baseline = row["head"] == "baseline"
         width = "" if baseline else str(row["fin_width"] or "K")
@@ -718,7 +800,11 @@ def machine():
     try:
         with open("/proc/cpuinfo") as f:
             model_name = next(
-                (line.split(":", 1)[1].strip() for line in f if line.startswith("model name")),
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in f
+                    if line.startswith("model name")
+                ),
                 platform.processor(),
             )
     except OSError:
@@ -744,37 +830,83 @@ SECTIONS = {
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sections", nargs="+", default=["train", "infer", "posthoc"],
-                        choices=list(SECTIONS),
-                        help="default: train infer posthoc; 'backbones' is issue 20's table")
-    parser.add_argument("--train", nargs="+", default=["cifar_resnet20", "ResNet-20", "110", "resnet50"],
-                        help="substrings of the training configurations to run (default: all)")
-    parser.add_argument("--infer", nargs="+", default=["cifar_resnet20", "resnet50"],
-                        help="substrings of the inference configurations to run (default: all)")
-    parser.add_argument("--repeats", type=int, default=3, help="training runs per configuration")
-    parser.add_argument("--steps", type=int, default=12, help="timed training steps at 32x32")
-    parser.add_argument("--steps-224", type=int, default=4, help="timed training steps at 224x224")
-    parser.add_argument("--size-224", type=int, default=224,
-                        help="train the 224x224 configurations (resnet50) at this size instead: "
-                             "the FIN's share of the multiply-adds does not depend on it "
-                             "(both scale with the feature maps' area), its cost does")
-    parser.add_argument("--backbones", nargs="+", default=list(BACKBONES_224),
-                        help="substrings of the backbones of --sections backbones")
-    parser.add_argument("--batch-224", type=int, default=16, help="batch of --sections backbones")
-    parser.add_argument("--paper-repeats", type=int, default=1,
-                        help="--sections backbones: runs of the paper's FIN (minutes a step on CPUs)")
-    parser.add_argument("--no-export", action="store_true",
-                        help="--sections backbones without the SavedModel sizes")
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        default=["train", "infer", "posthoc"],
+        choices=list(SECTIONS),
+        help="default: train infer posthoc; 'backbones' is issue 20's table",
+    )
+    parser.add_argument(
+        "--train",
+        nargs="+",
+        default=["cifar_resnet20", "ResNet-20", "110", "resnet50"],
+        help="substrings of the training configurations to run (default: all)",
+    )
+    parser.add_argument(
+        "--infer",
+        nargs="+",
+        default=["cifar_resnet20", "resnet50"],
+        help="substrings of the inference configurations to run (default: all)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="training runs per configuration"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=12, help="timed training steps at 32x32"
+    )
+    parser.add_argument(
+        "--steps-224", type=int, default=4, help="timed training steps at 224x224"
+    )
+    parser.add_argument(
+        "--size-224",
+        type=int,
+        default=224,
+        help="train the 224x224 configurations (resnet50) at this size instead: "
+        "the FIN's share of the multiply-adds does not depend on it "
+        "(both scale with the feature maps' area), its cost does",
+    )
+    parser.add_argument(
+        "--backbones",
+        nargs="+",
+        default=list(BACKBONES_224),
+        help="substrings of the backbones of --sections backbones",
+    )
+    parser.add_argument(
+        "--batch-224", type=int, default=16, help="batch of --sections backbones"
+    )
+    parser.add_argument(
+        "--paper-repeats",
+        type=int,
+        default=1,
+        help="--sections backbones: runs of the paper's FIN (minutes a step on CPUs)",
+    )
+    parser.add_argument(
+        "--no-export",
+        action="store_true",
+        help="--sections backbones without the SavedModel sizes",
+    )
     parser.add_argument("--rounds", type=int, default=7, help="inference rounds")
-    parser.add_argument("--batches", type=int, default=8, help="inference: batches per round")
+    parser.add_argument(
+        "--batches", type=int, default=8, help="inference: batches per round"
+    )
     parser.add_argument("--posthoc-batch", type=int, default=32)
-    parser.add_argument("--threads", default="auto", help="'auto', 'tf' or 'INTER,INTRA'")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 1 repeat, 2 steps")
-    parser.add_argument("--out", default=os.path.join(REPO, "benchmarks", "results", "performance.json"))
+    parser.add_argument(
+        "--threads", default="auto", help="'auto', 'tf' or 'INTER,INTRA'"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 repeat, 2 steps"
+    )
+    parser.add_argument(
+        "--out", default=os.path.join(REPO, "benchmarks", "results", "performance.json")
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-args", help=argparse.SUPPRESS)
-    parser.add_argument("--markdown", metavar="JSON",
-                        help="print the backbone table of a results file as Markdown and exit")
+    parser.add_argument(
+        "--markdown",
+        metavar="JSON",
+        help="print the backbone table of a results file as Markdown and exit",
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         with open(args.markdown) as f:
@@ -784,7 +916,13 @@ def main(argv=None):
         print(json.dumps(CHILDREN[args.child](*json.loads(args.child_args))))
         return
     if args.quick:
-        args.repeats, args.steps, args.steps_224, args.rounds, args.batches = 1, 2, 1, 2, 2
+        args.repeats, args.steps, args.steps_224, args.rounds, args.batches = (
+            1,
+            2,
+            1,
+            2,
+            2,
+        )
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     report = {"machine": machine(), "arguments": vars(args)}
     start = time.perf_counter()

@@ -75,7 +75,9 @@ def main(argv=None):
                 "backbone's (METHOD.md section 6 item 2)",
                 "dataset": "cifar10",
                 "backbone": recipe["backbone"],
-                "recipe": {k: v for k, v in recipe.items() if k not in ("head", "seed")},
+                "recipe": {
+                    k: v for k, v in recipe.items() if k not in ("head", "seed")
+                },
                 "complete": len(records) == len(planned),
                 "planned_runs": [s.name for s in planned],
                 "heads": summarize(records),

@@ -41,7 +41,6 @@ import sys
 import time
 
 import numpy as np
-
 import studylib
 
 #: Stability threshold of the paper's protocol (maps x 255 > 100).
@@ -74,7 +73,9 @@ class Comparison:
                     spec,
                     backbone=self.backbone,
                     fin_width=width,
-                    image_size=image_size if image_size is not None else spec.image_size,
+                    image_size=image_size
+                    if image_size is not None
+                    else spec.image_size,
                 )
                 for spec in base
             ]
@@ -83,16 +84,31 @@ class Comparison:
 
 COMPARISONS = (
     Comparison(
-        "shapes_resnet20", "shapes", None, None, "auto", 16,
+        "shapes_resnet20",
+        "shapes",
+        None,
+        None,
+        "auto",
+        16,
         "cifar_resnet20 on shapes (K = 64): paper FIN vs width 16",
     ),
     Comparison(
-        "shapes_mobilenetv2", "shapes", "mobilenetv2", 128, None, 80,
+        "shapes_mobilenetv2",
+        "shapes",
+        "mobilenetv2",
+        128,
+        None,
+        80,
         "mobilenetv2 from scratch on shapes at 128x128 (K = 1280): paper FIN vs "
         "the default width 80",
     ),
     Comparison(
-        "cifar10_resnet20", "cifar10", None, None, "auto", 16,
+        "cifar10_resnet20",
+        "cifar10",
+        None,
+        None,
+        "auto",
+        16,
         "cifar_resnet20 on CIFAR-10 (K = 64): paper FIN vs width 16",
     ),
 )
@@ -182,7 +198,12 @@ def run_comparison(study, comparison):
         }
     difference = {
         key: arms["narrow"][key] - arms["full"][key]
-        for key in ("test_accuracy", "energy_pointing_game", "average_drop", "stability_iou")
+        for key in (
+            "test_accuracy",
+            "energy_pointing_game",
+            "average_drop",
+            "stability_iou",
+        )
         if arms["full"].get(key) is not None
     }
     columns = {
@@ -198,7 +219,8 @@ def run_comparison(study, comparison):
     return {
         "title": comparison.title,
         "dataset": comparison.dataset,
-        "backbone": comparison.backbone or studylib.BASE_RECIPES[comparison.dataset]["backbone"],
+        "backbone": comparison.backbone
+        or studylib.BASE_RECIPES[comparison.dataset]["backbone"],
         "image_size": size,
         "num_images": len(images),
         "average_drop_images": min(eval_count, len(images)),

@@ -27,7 +27,9 @@ TRAIN_EVERY = 5
 def check(study, spec, record, cifar_dir, train_every=TRAIN_EVERY):
     """The row of one finished run."""
     model = studylib.load_run_model(study, spec)
-    train, train_count = studylib.folder_accuracy(model, cifar_dir / "train", train_every)
+    train, train_count = studylib.folder_accuracy(
+        model, cifar_dir / "train", train_every
+    )
     test, test_count = studylib.folder_accuracy(model, cifar_dir / "test")
     return {
         "run": spec.name,

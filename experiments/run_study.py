@@ -143,7 +143,9 @@ def plan(study, speeds):
             f"{spec.dataset + '/' + spec.name:36} {train_size:>9} x {config.epochs:<6} "
             f"{speed:>9.0f} {seconds / 60:>7.0f} m  {state} ({source} speed)"
         )
-    print(f"training still to do: about {total / 3600:.1f} h, plus about 30 min of scoring")
+    print(
+        f"training still to do: about {total / 3600:.1f} h, plus about 30 min of scoring"
+    )
     return total
 
 
@@ -195,7 +197,9 @@ def main(argv=None):
         tables_args += ["--out", args.tables] if args.tables else []
     started = time.perf_counter()
     run_steps(study_args, tables_args, study.say)
-    study.say(f"study done in {(time.perf_counter() - started) / 3600:.2f} h (this call)")
+    study.say(
+        f"study done in {(time.perf_counter() - started) / 3600:.2f} h (this call)"
+    )
     return 0
 
 

@@ -159,7 +159,11 @@ def main(argv=None):
     study = studylib.Study.from_args(args)
     weights_dir = pathlib.Path(
         args.weights_dir
-        or (study.results / "weights" if args.tiny else studylib.REPO / "lficam_tf" / "weights")
+        or (
+            study.results / "weights"
+            if args.tiny
+            else studylib.REPO / "lficam_tf" / "weights"
+        )
     )
     readme = args.readme or (None if args.tiny else studylib.REPO / "README.md")
     weights_dir.mkdir(parents=True, exist_ok=True)
@@ -183,9 +187,12 @@ def main(argv=None):
         )
         name = weights_lib.named_weights_file_name("cifar10", BACKBONE, head)
         previous = manifest.get(name)
-        if previous and previous["run"] == f"cifar10/{best['run']}" and (
-            weights_dir / name
-        ).is_file() and _sha256(weights_dir / name) == previous["sha256"]:
+        if (
+            previous
+            and previous["run"] == f"cifar10/{best['run']}"
+            and (weights_dir / name).is_file()
+            and _sha256(weights_dir / name) == previous["sha256"]
+        ):
             chosen[head] = best["run"]
             continue  # Already shipped.
         name, entry = ship(study, spec, best, weights_dir, test_dir)

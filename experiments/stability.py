@@ -30,7 +30,6 @@ import time
 import types
 
 import numpy as np
-
 import studylib
 
 HEADS = ("lficam", "abn")
@@ -87,9 +86,7 @@ def stability_of(maps, names):
         "per_image_quartiles": np.percentile(per_image, [25, 50, 75]).round(4),
         # Share of each model's pixels above the threshold: a map that marks
         # everything overlaps everything.
-        "area_above_threshold": [
-            float(np.mean(255.0 * m > THRESHOLD)) for m in maps
-        ],
+        "area_above_threshold": [float(np.mean(255.0 * m > THRESHOLD)) for m in maps],
     }
 
 
@@ -107,9 +104,7 @@ def save_figures(study, dataset, stability, maps, images, names_by_key):
                 study.figures / f"stability_{dataset}_{key}.png",
             )
         )
-        columns = {
-            name: m[:SHOWN] for name, m in zip(names_by_key[key], maps[key])
-        }
+        columns = {name: m[:SHOWN] for name, m in zip(names_by_key[key], maps[key])}
         figure = plot_explanations(images[:SHOWN], columns, cell_size=1.5)
         figure.suptitle(f"{TITLES[key]}: the same images, five models", fontsize=10)
         written.append(

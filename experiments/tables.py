@@ -15,9 +15,9 @@ import os
 import pathlib
 import sys
 
-from lficam_tf.choices import METHOD_TITLES
-
 import studylib
+
+from lficam_tf.choices import METHOD_TITLES
 
 STEPS = {
     "accuracy": "python experiments/accuracy.py",
@@ -85,7 +85,11 @@ def _num(value, digits=3):
 
 
 def _size_note(data):
-    return "" if data.get("size") == "full" else f"\n\n_Size: {data.get('size')} (not the study)._"
+    return (
+        ""
+        if data.get("size") == "full"
+        else f"\n\n_Size: {data.get('size')} (not the study)._"
+    )
 
 
 def _figure(path, out, title):
@@ -123,7 +127,10 @@ def accuracy_block(results, out):
         )
     heads = data["heads"]
     if heads["lficam"]["runs"] and heads["baseline"]["runs"]:
-        gap = heads["lficam"]["test_accuracy_mean"] - heads["baseline"]["test_accuracy_mean"]
+        gap = (
+            heads["lficam"]["test_accuracy_mean"]
+            - heads["baseline"]["test_accuracy_mean"]
+        )
         lines += [
             "",
             f"LFI-CAM minus baseline: {100 * gap:+.2f} points (final accuracy, "
@@ -189,8 +196,7 @@ def stability_block(results, out, dataset):
         )
     lines += ["", "Models (test accuracy on the fixed images):", ""]
     lines += [
-        f"- `{name}`: {_pct(acc)} %"
-        for name, acc in data["accuracy_on_images"].items()
+        f"- `{name}`: {_pct(acc)} %" for name, acc in data["accuracy_on_images"].items()
     ]
     for key, value in data["stability"].items():
         names = value["models"]
@@ -215,9 +221,7 @@ def metrics_block(results, out, name, file_name, keys):
     data = studylib.read_json(results / file_name)
     if data is None:
         return pending(name)
-    header = ["model", "method"] + [
-        f"{COLUMN_TITLES[k]} {DIRECTIONS[k]}" for k in keys
-    ]
+    header = ["model", "method"] + [f"{COLUMN_TITLES[k]} {DIRECTIONS[k]}" for k in keys]
     road = data.get("road_percentages")
     lines = [
         f"{data['num_images']} fixed test images of {data['image_size'][0]}x"
@@ -357,7 +361,9 @@ def fin_width_block(results, out):
                 if row.get("energy_pointing_game") is not None
                 else "n/a (no masks)"
             )
-            speed = sum(r["train_images_per_second"] or 0 for r in row["runs"]) / len(row["runs"])
+            speed = sum(r["train_images_per_second"] or 0 for r in row["runs"]) / len(
+                row["runs"]
+            )
             lines.append(
                 f"| {comp['backbone']} on {comp['dataset']} @{comp['image_size'][0]} "
                 f"| {label} | {row['fin_parameters']:,} "

@@ -84,9 +84,7 @@ class _LazyPackage(_CallableModule):
     def __getattr__(self, name):
         lazy = self.__dict__.get("__lazy__", {})
         if name not in lazy:
-            raise AttributeError(
-                f"module {self.__name__!r} has no attribute {name!r}"
-            )
+            raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         module = importlib.import_module(f"{self.__name__}.{lazy[name]}")
         return getattr(module, name)
 
@@ -112,4 +110,3 @@ def make_lazy_package(module_name, lazy, call_target=None):
     module.__lazy__ = dict(lazy)
     module.__call_target__ = call_target
     module.__class__ = _LazyPackage
-

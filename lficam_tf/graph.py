@@ -127,7 +127,9 @@ def feature_model(model, layer, include_output=False):
     """
     functional = as_functional(model)
     several = isinstance(layer, (list, tuple))
-    paths = [resolve_layer_path(functional, name) for name in (layer if several else [layer])]
+    paths = [
+        resolve_layer_path(functional, name) for name in (layer if several else [layer])
+    ]
     # {top-level layer name: [the rest of each path through it, or ""]}.
     targets = {}
     for path in paths:
@@ -202,7 +204,9 @@ def model_after(model, layer):
             return inner(list(keras.tree.flatten(args)) + [features])
         return inner(features)
 
-    inputs = [keras.Input(batch_shape=x.shape, dtype=x.dtype) for x in functional.inputs]
+    inputs = [
+        keras.Input(batch_shape=x.shape, dtype=x.dtype) for x in functional.inputs
+    ]
     outputs = functional._run_through_graph(
         _unwrap(inputs), operation_fn=lambda op: op, call_fn=call_function
     )

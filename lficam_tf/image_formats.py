@@ -47,4 +47,3 @@ IMAGE_SUFFIXES = tuple(s for f in IMAGE_FORMATS for s in f.suffixes)
 
 #: The format names, for messages: "JPEG, PNG, GIF, BMP, WebP".
 FORMAT_NAMES = ", ".join(f.name for f in IMAGE_FORMATS)
-

@@ -132,7 +132,11 @@ def conv3x3_as_matmul(inputs, kernel):
     height, width = shape[1], shape[2]
     padded = ops.pad(inputs, [[0, 0], [1, 1], [1, 1], [0, 0]])
     columns = ops.concatenate(
-        [padded[:, i : i + height, j : j + width, :] for i in range(3) for j in range(3)],
+        [
+            padded[:, i : i + height, j : j + width, :]
+            for i in range(3)
+            for j in range(3)
+        ],
         axis=-1,
     )
     c_in, c_out = kernel.shape[2], kernel.shape[3]

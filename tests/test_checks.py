@@ -25,8 +25,18 @@ def test_check_int_returns_a_python_int(value):
         (None, {}, TypeError, r"`steps` must be an int\. Received: steps=None"),
         ("3", {"optional": True}, TypeError, r"`steps` must be an int or None"),
         # Right type, bad value: ValueError.
-        (0, {"minimum": 1}, ValueError, r"`steps` must be at least 1\. Received: steps=0"),
-        (9, {"maximum": 5}, ValueError, r"`steps` must be at most 5\. Received: steps=9"),
+        (
+            0,
+            {"minimum": 1},
+            ValueError,
+            r"`steps` must be at least 1\. Received: steps=0",
+        ),
+        (
+            9,
+            {"maximum": 5},
+            ValueError,
+            r"`steps` must be at most 5\. Received: steps=9",
+        ),
     ],
 )
 def test_check_int_type_then_value(value, kwargs, error, match):
@@ -74,7 +84,9 @@ def test_one_class_index_rule_for_explain_and_metrics():
             check([1, 10], 2, 10)
         with pytest.raises(TypeError, match=r"`class_index` must be None, an int"):
             check(True, 2, 10)
-        with pytest.raises(TypeError, match=r"Received: class_index=an array of dtype float"):
+        with pytest.raises(
+            TypeError, match=r"Received: class_index=an array of dtype float"
+        ):
             check([1.0, 2.0], 2, 10)
         with pytest.raises(ValueError, match=r"one entry per image, shape \(3,\)"):
             check([1, 2], 3, 10)
@@ -107,7 +119,9 @@ def test_the_smallest_image_gives_the_smallest_feature_map():
 
     size = checks.MIN_IMAGE_SIZE
     lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size, size, 3))
-    with pytest.raises(ValueError, match=r"gives a 1x1 feature map .* needs at least 2x2"):
+    with pytest.raises(
+        ValueError, match=r"gives a 1x1 feature map .* needs at least 2x2"
+    ):
         lficam_tf.build_model("cifar_resnet20", 3, input_shape=(size - 4, size - 4, 3))
 
 

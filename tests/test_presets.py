@@ -26,9 +26,9 @@ def test_default_options_are_build_models_defaults():
     import lficam_tf
 
     parameters = inspect.signature(lficam_tf.build_model).parameters
-    assert presets.DEFAULT_OPTIONS == {
+    assert {
         name: parameters[name].default for name in presets.DEFAULT_OPTIONS
-    }
+    } == presets.DEFAULT_OPTIONS
 
 
 @pytest.mark.parametrize("name", sorted(presets.NAMED_WEIGHTS))
@@ -80,4 +80,3 @@ def test_presets_import_no_keras_or_tensorflow():
         "assert not heavy, heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
-

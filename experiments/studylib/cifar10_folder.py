@@ -24,7 +24,9 @@ def unpack_cifar10(shared_data=SHARED_DATA, cache=CACHE, say=None):
     if (target / "train").is_dir() and (target / "test").is_dir():
         return target
     shared_data = pathlib.Path(shared_data)
-    archives = [shared_data / f"cifar10_jpeg_{split}.tar.gz" for split in ("train", "test")]
+    archives = [
+        shared_data / f"cifar10_jpeg_{split}.tar.gz" for split in ("train", "test")
+    ]
     missing = [str(a) for a in archives if not a.is_file()]
     if missing:
         raise FileNotFoundError(
@@ -90,5 +92,7 @@ def folder_accuracy(model, test_dir, every=1, batch_size=250):
     correct = 0
     for images, batch_labels in batches:
         logits = model(images, training=False)["logits"]
-        correct += int(np.sum(np.argmax(np.asarray(logits), axis=-1) == batch_labels.numpy()))
+        correct += int(
+            np.sum(np.argmax(np.asarray(logits), axis=-1) == batch_labels.numpy())
+        )
     return correct / len(labels), len(labels)

@@ -6,7 +6,6 @@ import json
 import time
 
 from lficam_tf.choices import METHOD_TITLES
-
 from studylib.datasets import test_images
 from studylib.results_io import read_json, save_figure, write_json
 from studylib.runs import HEAD_TITLES, evaluation_specs
@@ -22,7 +21,9 @@ PRIMARY_ROWS = (
 )
 
 
-def evaluation_piece(study, dataset, head, model, method, images, labels, masks, wanted):
+def evaluation_piece(
+    study, dataset, head, model, method, images, labels, masks, wanted
+):
     """The `Evaluation` of one model and method, saved as it finishes so
     that a killed evaluation resumes (`evaluation_report` merges the pieces).
 
@@ -166,9 +167,19 @@ def evaluation_report(study, dataset):
         for method in methods_for(model, wanted["methods"]):
             pieces.append(
                 evaluation_piece(
-                    study, dataset, spec.head, model, method,
-                    images, labels, masks, {**wanted, "runs": wanted["runs"][spec.head],
-                                            "finished": wanted["finished"][spec.head]},
+                    study,
+                    dataset,
+                    spec.head,
+                    model,
+                    method,
+                    images,
+                    labels,
+                    masks,
+                    {
+                        **wanted,
+                        "runs": wanted["runs"][spec.head],
+                        "finished": wanted["finished"][spec.head],
+                    },
                 )
             )
     evaluation = merge_evaluations(pieces)
@@ -185,7 +196,9 @@ def evaluation_report(study, dataset):
     # One figure per model (its methods side by side), and the model's own
     # map beside Grad-CAM on every model in one.
     for head, per_method in evaluation.explanations.items():
-        columns = {METHOD_TITLES[m]: result.maps[:6] for m, result in per_method.items()}
+        columns = {
+            METHOD_TITLES[m]: result.maps[:6] for m, result in per_method.items()
+        }
         figure = plot_explanations(images[:6], columns, cell_size=1.3)
         figure.suptitle(
             f"{dataset}: the same test images explained by every method "

@@ -5,7 +5,6 @@ would change), figures, and the marked blocks of Markdown files
 import json
 import pathlib
 
-
 #: Fields of `header` that change on every call of a script, results or not.
 STAMP_FIELDS = ("updated", "script_seconds")
 

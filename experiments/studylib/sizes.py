@@ -6,6 +6,7 @@ import dataclasses
 
 from lficam_tf.choices import POST_HOC_METHODS
 
+
 @dataclasses.dataclass(frozen=True)
 class Size:
     """How big the study is; `SIZES["full"]` or `SIZES["tiny"]`."""

@@ -9,7 +9,7 @@ the feature layer, and whether the ABN head can be built on it.
 import dataclasses
 import fnmatch
 import re
-from typing import Callable, Optional
+from collections.abc import Callable
 
 from lficam_tf.api_export import lficam_export
 from lficam_tf.checks import did_you_mean
@@ -56,14 +56,14 @@ class BackboneSpec:
     channels: int
     stride: int
     input_shape: tuple
-    preprocessing: Optional[str]
-    feature_layer: Optional[str] = None
+    preprocessing: str | None
+    feature_layer: str | None = None
     family: str = ""
-    build_abn: Optional[Callable] = None
+    build_abn: Callable | None = None
     options: tuple = ()
     description: str = ""
-    post_attention: Optional[Callable] = None
-    fin_width: Optional[int] = None
+    post_attention: Callable | None = None
+    fin_width: int | None = None
 
 
 _REGISTRY = {}

@@ -1,7 +1,6 @@
 """`DataBundle`: what `load_data` returns, whatever the source."""
 
 import dataclasses
-from typing import Optional
 
 import numpy as np
 import tensorflow as tf
@@ -42,10 +41,10 @@ class DataBundle:
     test: tf.data.Dataset
     num_classes: int
     class_names: tuple
-    image_shape: Optional[tuple]
+    image_shape: tuple | None
     train_size: int
     test_size: int
-    test_masks: Optional[np.ndarray] = None
+    test_masks: np.ndarray | None = None
 
     def __repr__(self):
         masks = None if self.test_masks is None else self.test_masks.shape

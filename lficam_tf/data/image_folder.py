@@ -44,7 +44,11 @@ def _list_split(root, split, class_names=None):
     """Sorted class names and `(path, label)` lists of one split."""
     folder = root / split
     if not folder.is_dir():
-        found = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+        found = (
+            sorted(p.name for p in root.iterdir() if p.is_dir())
+            if root.is_dir()
+            else []
+        )
         raise ValueError(
             f"The image folder {str(root)!r} has no {split!r} subfolder "
             f"(subfolders found: {found}). An image folder must be laid out "
@@ -96,7 +100,9 @@ def _list_split(root, split, class_names=None):
 
 def _read_image(path):
     """The decoding of the training pipeline: RGB uint8 of any size."""
-    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    return tf.io.decode_image(
+        tf.io.read_file(path), channels=3, expand_animations=False
+    )
 
 
 def _why_unreadable(path):
@@ -145,7 +151,9 @@ def _decoded_sizes(paths):
     for indices, shapes in dataset.batch(4096).as_numpy_iterator():
         decoded[indices] = True
         sizes.update(map(tuple, shapes.tolist()))
-    bad = [f"{paths[i]} ({_why_unreadable(paths[i])})" for i in np.flatnonzero(~decoded)]
+    bad = [
+        f"{paths[i]} ({_why_unreadable(paths[i])})" for i in np.flatnonzero(~decoded)
+    ]
     return sizes, bad
 
 

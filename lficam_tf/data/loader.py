@@ -19,7 +19,14 @@ BUILTIN_DATASETS = ("shapes",)
 SHAPES_NUM_TRAIN = 12_000
 SHAPES_NUM_TEST = 2_000
 
-_TFDS_EXAMPLES = ("cifar10", "cifar100", "stl10", "cats_vs_dogs", "imagenette", "imagenet2012")
+_TFDS_EXAMPLES = (
+    "cifar10",
+    "cifar100",
+    "stl10",
+    "cats_vs_dogs",
+    "imagenette",
+    "imagenet2012",
+)
 
 
 def _looks_like_path(source):
@@ -189,8 +196,12 @@ def load_data(
             source, image_size, seed, num_train, num_test, check_images=check_images
         )
     if source and is_tfds_name(source):
-        return load_tfds(source, str(data_dir) if data_dir else None, image_size, num_train, num_test)
+        return load_tfds(
+            source, str(data_dir) if data_dir else None, image_size, num_train, num_test
+        )
     if source and (_looks_like_path(source) or pathlib.Path(source).exists()):
         # Raises the missing-folder error with the expected layout.
-        return load_image_folder(source, image_size, seed, num_train, num_test, check_images)
+        return load_image_folder(
+            source, image_size, seed, num_train, num_test, check_images
+        )
     raise _unknown_source(source)

@@ -273,7 +273,9 @@ def build_pipeline(
 
     steps = []
     if training:
-        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(
+            shuffle_buffer, seed=seed, reshuffle_each_iteration=True
+        )
         if augmentation == "cifar":
             steps.append(_cifar_augmentation(image_size, seed))
         elif augmentation == "imagenet":
@@ -281,7 +283,9 @@ def build_pipeline(
         if randaugment:
             rand_augment = keras.layers.RandAugment(value_range=(0, 255), seed=seed + 2)
             steps.append(
-                lambda image: tf.clip_by_value(rand_augment(image, training=True), 0.0, 255.0)
+                lambda image: tf.clip_by_value(
+                    rand_augment(image, training=True), 0.0, 255.0
+                )
             )
 
     def augment(image, label):
@@ -297,7 +301,10 @@ def build_pipeline(
     )
     if one_hot:
         dataset = dataset.map(
-            lambda images, labels: (images, tf.one_hot(labels, num_classes, dtype=tf.float32)),
+            lambda images, labels: (
+                images,
+                tf.one_hot(labels, num_classes, dtype=tf.float32),
+            ),
             num_parallel_calls=autotune,
         )
     if mixup or cutmix:

@@ -20,9 +20,7 @@ def to_model_image(image, image_size=None):
     channels = image.shape[-1]
     if channels == 1:
         image = tf.image.grayscale_to_rgb(image)
-    elif channels == 4:
-        image = image[..., :3]
-    elif channels is None:
+    elif channels == 4 or channels is None:
         image = image[..., :3]
     if image_size is not None:
         image = tf.image.resize(image, image_size, method="bilinear", antialias=True)

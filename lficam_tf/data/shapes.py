@@ -151,6 +151,7 @@ def _star(rho, phi, points, outer, inner):
 
 def _object_masks(labels, u, v):
     """Masks (b, height, width) of each image's shape in unit coordinates."""
+
     def circle(u, v):
         return u * u + v * v <= 1.0
 
@@ -210,7 +211,9 @@ def _block(seed, split, index, b, height, width):
     v = -dx * np.sin(angle) + dy * np.cos(angle)
     masks = _object_masks(labels, u, v)
     colour = _random_colours(rng, (b,), reference)
-    image = np.where(masks[..., None], colour[:, None, None, :].astype(np.float32), image)
+    image = np.where(
+        masks[..., None], colour[:, None, None, :].astype(np.float32), image
+    )
     image = np.clip(np.round(image), 0, 255).astype(np.uint8)
     return image, labels.astype(np.int32), masks
 

@@ -108,7 +108,9 @@ def load_tfds(name, data_dir=None, image_size=None, num_train=None, num_test=Non
         if limit is not None:
             size = min(size, limit)
             split = f"{split}[:{size}]" if "[" not in split else split
-        dataset = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+        dataset = builder.as_dataset(
+            split=split, as_supervised=True, shuffle_files=False
+        )
         if limit is not None:
             dataset = dataset.take(size)
         sizes[key] = size

@@ -510,8 +510,16 @@ def merge_evaluations(evaluations):
         for name in evaluation.model_names:
             if name not in names:
                 names.append(name)
-                kinds[name], accuracy[name] = evaluation.kinds[name], evaluation.accuracy[name]
-                run[name], scores[name], curves[name], explanations[name] = [], {}, {}, {}
+                kinds[name], accuracy[name] = (
+                    evaluation.kinds[name],
+                    evaluation.accuracy[name],
+                )
+                run[name], scores[name], curves[name], explanations[name] = (
+                    [],
+                    {},
+                    {},
+                    {},
+                )
             for method in evaluation.methods[name]:
                 if method in run[name]:
                     raise ValueError(

@@ -249,7 +249,13 @@ class BaseCAM:
     method = None
     #: The options of `lficam_tf.explain.explain` this method takes (its
     #: constructor's keyword arguments); `method_options` picks them.
-    options = ("layer", "strip_softmax", "reshape_transform", "aug_smooth", "eigen_smooth")
+    options = (
+        "layer",
+        "strip_softmax",
+        "reshape_transform",
+        "aug_smooth",
+        "eigen_smooth",
+    )
     #: Whether `channel_weights` / `weighted_activations` receive gradients.
     uses_gradients = True
     #: Whether `layer=[...]` fuses several layers' maps (LayerCAM).
@@ -317,7 +323,9 @@ class BaseCAM:
             return [layer]
         if isinstance(layer, (list, tuple)) and all(isinstance(n, str) for n in layer):
             if not layer:
-                raise ValueError("`layer` must name at least one layer. Received: layer=[]")
+                raise ValueError(
+                    "`layer` must name at least one layer. Received: layer=[]"
+                )
             if len(layer) > 1 and not self.fuses_layers:
                 raise ValueError(
                     f"`layer` must be one layer for method={self.method!r}: only "

@@ -18,8 +18,10 @@ import keras
 
 from lficam_tf import graph
 from lficam_tf.api_export import lficam_export
-from lficam_tf.models.outputs import LOGITS
-from lficam_tf.models.outputs import native_method  # noqa: F401 (public here)
+from lficam_tf.models.outputs import (
+    LOGITS,
+    native_method,  # noqa: F401 (public here)
+)
 
 _SOFTMAX_NAMES = ("softmax", "softmax_v2")
 

@@ -123,7 +123,9 @@ def build_parser():
         help="matplotlib colormap of the map (default: jet)",
     )
     parser.add_argument(
-        "--quiet", action="store_true", help="no progress bar (default: shown for folders)"
+        "--quiet",
+        action="store_true",
+        help="no progress bar (default: shown for folders)",
     )
     add_explainer_arguments(parser)
     return parser
@@ -147,7 +149,9 @@ def run(args):
             f"overlays in {args.out!r}."
         )
     if earlier and not args.quiet:
-        print(f"{PROG}: left out {len(earlier)} overlays of an earlier run in {args.out}")
+        print(
+            f"{PROG}: left out {len(earlier)} overlays of an earlier run in {args.out}"
+        )
     progress = None
     if folders and not args.quiet:
         progress = keras.utils.Progbar(len(files), unit_name="image").add

@@ -100,8 +100,7 @@ def get_explainer(
     if not isinstance(model, keras.Model):
         return _new_explainer(model, method, **options)
     key = (method,) + tuple(
-        tuple(value) if isinstance(value, list) else value
-        for value in options.values()
+        tuple(value) if isinstance(value, list) else value for value in options.values()
     )
     cache = model.__dict__.get(_CACHE_ATTRIBUTE)
     if cache is None:

@@ -32,8 +32,7 @@ def _dataset_images(dataset):
         batches.append(element)
     if not batches:
         raise ValueError(
-            "`images` must hold at least one image. Received: an empty "
-            "tf.data.Dataset."
+            "`images` must hold at least one image. Received: an empty tf.data.Dataset."
         )
     return np.concatenate(batches)
 

@@ -5,7 +5,6 @@ Grad-CAM++, Score-CAM) returns maps through `to_input_resolution`, so that
 they can be compared pixel by pixel and with the same metrics.
 """
 
-import numpy as np
 from keras import ops
 
 from lficam_tf import checks

@@ -88,9 +88,7 @@ class NativeAttention:
         )
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         target = tf.where(class_index < 0, predicted, class_index)
-        maps = to_input_resolution(
-            outputs[model_outputs.ATTENTION], images.shape[1:3]
-        )
+        maps = to_input_resolution(outputs[model_outputs.ATTENTION], images.shape[1:3])
         return maps, probabilities, target
 
     def __call__(self, images, class_index):
@@ -181,7 +179,5 @@ class SavedModelAttention:
         predicted = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
         class_index = tf.cast(class_index, tf.int32)
         target = tf.where(class_index < 0, predicted, class_index)
-        maps = to_input_resolution(
-            outputs[model_outputs.ATTENTION], images.shape[1:3]
-        )
+        maps = to_input_resolution(outputs[model_outputs.ATTENTION], images.shape[1:3])
         return maps, probabilities, target

@@ -7,7 +7,6 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.choices import FIN_IMPLEMENTATIONS
 from lficam_tf.initializers import he_normal_fan_out
 
-
 #: `implementation="auto"` computes a convolution as a matrix product from
 #: this many input x output channels on (1024 x 1024): measured on a 2-core
 #: CPU (`benchmarks/fin_conv.py`, four convolutions forward and backward),

@@ -42,6 +42,8 @@ from lficam_tf.metrics.pointing import (
 )
 from lficam_tf.metrics.road import (
     PERCENTAGES as ROAD_PERCENTAGES,
+)
+from lficam_tf.metrics.road import (
     ROADScores,
     noisy_linear_imputation,
     road,

@@ -4,12 +4,11 @@ import math
 
 import keras
 
-from lficam_tf import graph, presets
+from lficam_tf import checks, graph, presets
 from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
-from lficam_tf import checks
 from lficam_tf.checks import FIN_DEFAULTS, MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
@@ -48,7 +47,9 @@ def _check_feature_size(features_shape, input_shape, backbone_name, stride=None)
     least = MIN_FEATURE_SIZE
     if h is not None and h >= least and w is not None and w >= least:
         return
-    need = f" at least {least * stride}x{least * stride}" if stride else " a larger size"
+    need = (
+        f" at least {least * stride}x{least * stride}" if stride else " a larger size"
+    )
     raise ValueError(
         f"input_shape={tuple(input_shape)} gives a {h}x{w} feature map on "
         f"backbone {backbone_name!r}; LFI-CAM needs at least {least}x{least}. Use "

@@ -121,7 +121,7 @@ def build_parser():
     }
     group = groups["data"]
     for field in dataclasses.fields(TrainConfig):
-        group = groups.get(order.get(field.name), None) or group
+        group = groups.get(order.get(field.name)) or group
         flag = "--" + field.name.replace("_", "-")
         default = field.metadata.get("shown_default", getattr(defaults, field.name))
         shown = "none" if default is None else default
@@ -202,9 +202,8 @@ def main(argv=None):
     from lficam_tf.tf_logs import import_tensorflow
 
     import_tensorflow()
-    from lficam_tf.training.config import field_names
+    from lficam_tf.training.config import field_names, make_config
     from lficam_tf.training.run_dir import resume_config
-    from lficam_tf.training.config import make_config
     from lficam_tf.training.trainer import train
 
     overrides = {k: v for k, v in args.items() if k in field_names()}

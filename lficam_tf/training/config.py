@@ -375,5 +375,3 @@ def _jsonable(value):
     if isinstance(value, tuple):
         return [_jsonable(v) for v in value]
     return value
-
-

@@ -154,7 +154,11 @@ def _as_config_error(check, *args, **kwargs):
 
 def _positive_int(config, name, optional=False, minimum=1):
     _as_config_error(
-        checks.check_int, getattr(config, name), name, minimum=minimum, optional=optional
+        checks.check_int,
+        getattr(config, name),
+        name,
+        minimum=minimum,
+        optional=optional,
     )
 
 

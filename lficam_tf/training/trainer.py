@@ -30,13 +30,12 @@ import time
 import keras
 
 from lficam_tf.api_export import lficam_export
-from lficam_tf.training import finish
-from lficam_tf.training import fitting
-from lficam_tf.training import model_setup
-from lficam_tf.training import run_data
+from lficam_tf.training import finish, fitting, model_setup, run_data
 from lficam_tf.training import run_dir as run_dir_lib
-from lficam_tf.training.config import TrainConfig
-from lficam_tf.training.config import make_config  # noqa: F401 (importable here)
+from lficam_tf.training.config import (
+    TrainConfig,
+    make_config,  # noqa: F401 (importable here)
+)
 from lficam_tf.training.errors import ConfigError
 
 # Imported from here by callers that predate the split into modules.
@@ -228,7 +227,9 @@ def _train(config, strategy, run, resumed, chief, start):
             model, config, steps_per_epoch, replicas=replicas
         )
     if model.jit_compile:
-        _say(chief, verbose, "XLA-compiled training step (--no-jit-compile turns it off)")
+        _say(
+            chief, verbose, "XLA-compiled training step (--no-jit-compile turns it off)"
+        )
     if chief and not resumed:
         # Everything is checked: the run starts, its configuration first.
         run_dir_lib.atomic_write_text(run.config, config.to_json())

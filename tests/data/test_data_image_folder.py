@@ -65,8 +65,14 @@ def test_subsets_resizing_and_pipeline(tmp_path):
 def test_jpeg_grey_and_varying_sizes(tmp_path):
     rng = np.random.default_rng(1)
     for split in ("train", "test"):
-        _write(tmp_path / split / "a" / "x.jpg", rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
-        _write(tmp_path / split / "b" / "y.png", rng.integers(0, 256, (16, 16), dtype=np.uint8))
+        _write(
+            tmp_path / split / "a" / "x.jpg",
+            rng.integers(0, 256, (20, 30, 3), dtype=np.uint8),
+        )
+        _write(
+            tmp_path / split / "b" / "y.png",
+            rng.integers(0, 256, (16, 16), dtype=np.uint8),
+        )
         (tmp_path / split / "b" / "notes.txt").write_text("not an image: ignored")
         (tmp_path / split / "b" / ".hidden.png").write_bytes(b"")  # ignored
     bundle = load_data(str(tmp_path))
@@ -92,7 +98,7 @@ def test_shared_cifar10_test_split(cifar10_test_folder, tmp_path):
     assert bundle.image_shape == (32, 32, 3)
     x, y = next(iter(build_pipeline(bundle.test, 256, False)))
     assert x.shape == (256, 32, 32, 3)
-    assert 0 <= float(x.numpy().min()) and float(x.numpy().max()) <= 255
+    assert float(x.numpy().min()) >= 0 and float(x.numpy().max()) <= 255
     assert float(x.numpy().std()) > 20  # real images, not blank
     assert len(set(y.numpy().tolist())) == 10  # shuffled order: all classes
 
@@ -102,14 +108,18 @@ def test_shared_cifar10_test_split(cifar10_test_folder, tmp_path):
 
 def test_missing_folder(tmp_path):
     missing = tmp_path / "nowhere"
-    with pytest.raises(FileNotFoundError, match=r"'.*nowhere' does not exist.*train/<class>/<image>"):
+    with pytest.raises(
+        FileNotFoundError, match=r"'.*nowhere' does not exist.*train/<class>/<image>"
+    ):
         load_data(str(missing))
 
 
 def test_file_instead_of_folder(tmp_path):
     path = tmp_path / "images.zip"
     path.write_bytes(b"PK")
-    with pytest.raises(ValueError, match=r"must be a folder laid out as.*Received a file"):
+    with pytest.raises(
+        ValueError, match=r"must be a folder laid out as.*Received a file"
+    ):
         load_data(str(path))
 
 
@@ -121,7 +131,9 @@ def test_no_split_subfolder(tmp_path, missing):
     for folder in sorted((tmp_path / missing).rglob("*"), reverse=True):
         folder.rmdir()
     (tmp_path / missing).rmdir()
-    with pytest.raises(ValueError, match=rf"has no '{missing}' subfolder \(subfolders found: \["):
+    with pytest.raises(
+        ValueError, match=rf"has no '{missing}' subfolder \(subfolders found: \["
+    ):
         load_data(str(tmp_path))
 
 
@@ -137,14 +149,18 @@ def test_class_folder_without_images(tmp_path):
     (tmp_path / "test" / "fox").mkdir()
     (tmp_path / "train" / "fox").mkdir()
     (tmp_path / "train" / "fox" / "readme.txt").write_text("no images here")
-    with pytest.raises(ValueError, match=r"class folder '.*train/fox' has no images \(files ending in"):
+    with pytest.raises(
+        ValueError, match=r"class folder '.*train/fox' has no images \(files ending in"
+    ):
         load_data(str(tmp_path))
 
 
 def test_test_classes_differ(tmp_path):
     _make_folder(tmp_path)
     _write(tmp_path / "test" / "fox" / "0.png", np.zeros((12, 10, 3), np.uint8))
-    with pytest.raises(ValueError, match=r"Missing in 'test': \[\]; not in 'train': \['fox'\]"):
+    with pytest.raises(
+        ValueError, match=r"Missing in 'test': \[\]; not in 'train': \['fox'\]"
+    ):
         load_data(str(tmp_path))
 
 
@@ -174,7 +190,9 @@ def test_damaged_pixel_data_needs_decode_check(tmp_path):
     path.write_bytes(data[: len(data) * 2 // 3])  # header intact, pixels cut
     bundle = load_data(str(tmp_path), check_images="header")  # not seen
     assert bundle.image_shape is None  # 64x64 among 12x10
-    with pytest.raises(ValueError, match=rf"1 image file\(s\) cannot be read:\n  {path}"):
+    with pytest.raises(
+        ValueError, match=rf"1 image file\(s\) cannot be read:\n  {path}"
+    ):
         load_data(str(tmp_path), check_images="decode")
     with pytest.raises(ValueError, match=r"`check_images` must be one of"):
         load_data(str(tmp_path), check_images="full")
@@ -187,7 +205,10 @@ def test_no_check_leaves_shape_unknown(tmp_path):
 
 def test_data_dir_with_folder_is_refused(tmp_path):
     _make_folder(tmp_path)
-    with pytest.raises(ValueError, match=r"`data_dir` applies to TFDS datasets only; for an image folder"):
+    with pytest.raises(
+        ValueError,
+        match=r"`data_dir` applies to TFDS datasets only; for an image folder",
+    ):
         load_data(str(tmp_path), data_dir=str(pathlib.Path(tmp_path).parent))
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lficam_tf.data import DataBundle, SHAPES_CLASS_NAMES, generate_shapes, load_data
+from lficam_tf.data import SHAPES_CLASS_NAMES, DataBundle, generate_shapes, load_data
 
 
 def test_shapes_bundle_matches_generator_and_masks_align():
@@ -14,7 +14,9 @@ def test_shapes_bundle_matches_generator_and_masks_align():
     assert (bundle.train_size, bundle.test_size) == (20, 10)
     images, labels, masks = generate_shapes(10, 32, seed=2, split="test")
     got = list(bundle.test)
-    np.testing.assert_array_equal(np.stack([x.numpy() for x, _ in got]), images.astype("float32"))
+    np.testing.assert_array_equal(
+        np.stack([x.numpy() for x, _ in got]), images.astype("float32")
+    )
     np.testing.assert_array_equal([int(y) for _, y in got], labels)
     np.testing.assert_array_equal(bundle.test_masks, masks)
     assert got[0][0].dtype.name == "float32" and got[0][1].dtype.name == "int32"
@@ -25,10 +27,18 @@ def test_shapes_bundle_matches_generator_and_masks_align():
 
 
 def test_unknown_source_lists_the_kinds():
-    with pytest.raises(ValueError, match=r"Unknown data source 'cifar1O'. Did you mean 'cifar10'") as info:
+    with pytest.raises(
+        ValueError, match=r"Unknown data source 'cifar1O'. Did you mean 'cifar10'"
+    ) as info:
         load_data("cifar1O")
     message = str(info.value)
-    for kind in ("'shapes'", "a TFDS dataset name", "cats_vs_dogs", "tfds.list_builders()", "image folder"):
+    for kind in (
+        "'shapes'",
+        "a TFDS dataset name",
+        "cats_vs_dogs",
+        "tfds.list_builders()",
+        "image folder",
+    ):
         assert kind in message
 
 
@@ -42,14 +52,42 @@ def test_missing_path_like_source_is_a_missing_folder(tmp_path):
     "kwargs, error, match",
     [
         ({"source": 10}, TypeError, r"`source` must be a str"),
-        ({"source": "shapes", "data_dir": "/tmp"}, ValueError, r"`data_dir` applies to TFDS datasets only"),
-        ({"source": "shapes", "data_dir": 3}, TypeError, r"`data_dir` must be a str or None"),
-        ({"source": "shapes", "num_train": 0}, ValueError, r"`num_train` must be at least 1"),
-        ({"source": "shapes", "num_test": "5"}, TypeError, r"`num_test` must be an int or None"),
+        (
+            {"source": "shapes", "data_dir": "/tmp"},
+            ValueError,
+            r"`data_dir` applies to TFDS datasets only",
+        ),
+        (
+            {"source": "shapes", "data_dir": 3},
+            TypeError,
+            r"`data_dir` must be a str or None",
+        ),
+        (
+            {"source": "shapes", "num_train": 0},
+            ValueError,
+            r"`num_train` must be at least 1",
+        ),
+        (
+            {"source": "shapes", "num_test": "5"},
+            TypeError,
+            r"`num_test` must be an int or None",
+        ),
         ({"source": "shapes", "seed": -1}, ValueError, r"`seed` must be at least 0"),
-        ({"source": "shapes", "seed": "1"}, TypeError, r"`seed` must be an int\. Received: seed='1'"),
-        ({"source": "shapes", "image_size": "64"}, TypeError, r"`image_size` must be None, an int or"),
-        ({"source": "shapes", "image_size": (0, 4)}, ValueError, r"`image_size` must be at least 8x8: the finest backbones"),
+        (
+            {"source": "shapes", "seed": "1"},
+            TypeError,
+            r"`seed` must be an int\. Received: seed='1'",
+        ),
+        (
+            {"source": "shapes", "image_size": "64"},
+            TypeError,
+            r"`image_size` must be None, an int or",
+        ),
+        (
+            {"source": "shapes", "image_size": (0, 4)},
+            ValueError,
+            r"`image_size` must be at least 8x8: the finest backbones",
+        ),
         ({"source": ""}, ValueError, r"Unknown data source ''"),
     ],
 )

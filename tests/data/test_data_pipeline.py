@@ -51,7 +51,7 @@ def test_augmentations_are_the_training_configs_and_none_is_none():
     from lficam_tf.training.config import AUGMENTATIONS as CONFIG_AUGMENTATIONS
 
     assert CONFIG_AUGMENTATIONS is choices.AUGMENTATIONS
-    assert AUGMENTATIONS == (None, *choices.AUGMENTATIONS)
+    assert (None, *choices.AUGMENTATIONS) == AUGMENTATIONS
     images, _, dataset = _dataset()
     x, _ = _collect(build_pipeline(dataset, 5, True, augmentation="none", seed=3))
     expected, _ = _collect(build_pipeline(dataset, 5, True, augmentation=None, seed=3))
@@ -142,7 +142,7 @@ def test_imagenet_training_crops_and_resizes_varying_sizes():
         )
         x, y = next(iter(pipeline))
         assert x.shape == (4, 24, 24, 3) and y.shape == (4,)
-        assert 0.0 <= float(tf.reduce_min(x)) and float(tf.reduce_max(x)) <= 255.0
+        assert float(tf.reduce_min(x)) >= 0.0 and float(tf.reduce_max(x)) <= 255.0
 
 
 def test_imagenet_eval_resizes_shorter_side_then_centre_crops():
@@ -179,7 +179,10 @@ def test_augmentation_changes_images_only_in_training():
 def _class_images(num=24, num_classes=3, size=16):
     # Each image is constant: 50 * (label + 1) everywhere.
     labels = (np.arange(num) % num_classes).astype("int32")
-    images = np.ones((num, size, size, 3), "float32") * (50.0 * (labels + 1))[:, None, None, None]
+    images = (
+        np.ones((num, size, size, 3), "float32")
+        * (50.0 * (labels + 1))[:, None, None, None]
+    )
     return labels, tf.data.Dataset.from_tensor_slices((images, labels))
 
 
@@ -197,7 +200,9 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
     # tests in the same worker leave behind: mixed rows ranged 0.29-0.67.
     keras.utils.set_random_seed(0)
     _, dataset = _class_images(size=32)
-    pipeline = build_pipeline(dataset, 8, True, mixup=mixup, cutmix=cutmix, num_classes=3, seed=5)
+    pipeline = build_pipeline(
+        dataset, 8, True, mixup=mixup, cutmix=cutmix, num_classes=3, seed=5
+    )
     x, y = _collect(pipeline)
     assert y.dtype == np.float32 and y.shape == (24, 3)
     np.testing.assert_allclose(y.sum(1), 1.0, atol=1e-5)
@@ -216,7 +221,11 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"batch_size": 0}, ValueError, r"`batch_size` must be at least 1. Received: batch_size=0"),
+        (
+            {"batch_size": 0},
+            ValueError,
+            r"`batch_size` must be at least 1. Received: batch_size=0",
+        ),
         ({"batch_size": "8"}, TypeError, r"`batch_size` must be an int"),
         ({"training": "yes"}, TypeError, r"`training` must be a bool"),
         ({"augmentation": "autoaugment"}, ValueError, r"`augmentation` must be one of"),
@@ -226,10 +235,26 @@ def test_mixup_cutmix_labels_sum_to_one_and_match_images(mixup, cutmix):
         ({"mixup": -0.1, "num_classes": 3}, ValueError, r"`mixup` must be >= 0"),
         ({"cutmix": "1", "num_classes": 3}, TypeError, r"`cutmix` must be a float"),
         ({"cutmix": 2.0, "num_classes": 3}, ValueError, r"`cutmix` must be <= 1"),
-        ({"training": False, "mixup": 0.2, "num_classes": 3}, ValueError, r"training pipelines only.*one_hot=True"),
-        ({"training": False, "randaugment": True}, ValueError, r"training pipelines only"),
-        ({"num_classes": 1, "one_hot": True}, ValueError, r"`num_classes` must be at least 2"),
-        ({"image_size": (32,)}, TypeError, r"`image_size` must be None, an int or a \(height, width\) pair"),
+        (
+            {"training": False, "mixup": 0.2, "num_classes": 3},
+            ValueError,
+            r"training pipelines only.*one_hot=True",
+        ),
+        (
+            {"training": False, "randaugment": True},
+            ValueError,
+            r"training pipelines only",
+        ),
+        (
+            {"num_classes": 1, "one_hot": True},
+            ValueError,
+            r"`num_classes` must be at least 2",
+        ),
+        (
+            {"image_size": (32,)},
+            TypeError,
+            r"`image_size` must be None, an int or a \(height, width\) pair",
+        ),
         ({"image_size": (0, 32)}, ValueError, r"`image_size` must be at least 8x8"),
         ({"shuffle_buffer": 0}, ValueError, r"`shuffle_buffer` must be at least 1"),
         ({"cache": 1}, TypeError, r"`cache` must be a bool or a file path"),
@@ -247,13 +272,17 @@ def test_bad_datasets():
     images, labels, dataset = _dataset(num=4)
     with pytest.raises(TypeError, match=r"`dataset` must be a tf.data.Dataset"):
         build_pipeline((images, labels), 2, True)
-    with pytest.raises(ValueError, match=r"must yield unbatched \(image, label\) pairs"):
+    with pytest.raises(
+        ValueError, match=r"must yield unbatched \(image, label\) pairs"
+    ):
         build_pipeline(dataset.batch(2), 2, True)
     varying = tf.data.Dataset.from_generator(
         lambda: iter([]),
         output_signature=(tf.TensorSpec((None, None, 3)), tf.TensorSpec((), tf.int32)),
     )
-    with pytest.raises(ValueError, match=r"`image_size` is required: the images .* vary in size"):
+    with pytest.raises(
+        ValueError, match=r"`image_size` is required: the images .* vary in size"
+    ):
         build_pipeline(varying, 2, True)
 
 

@@ -1,10 +1,8 @@
 """TFDS datasets through `load_data`, with `tfds.testing.mock_data`
 (see tests/tfds_testing.py)."""
 
-
 import numpy as np
 import pytest
-
 from tfds_testing import mock_examples, prepare_metadata
 
 from lficam_tf.data import build_pipeline, load_data
@@ -24,7 +22,7 @@ def test_cifar10_splits_labels_and_shapes(tmp_path):
         for image, label in zip(images, labels):
             assert image.dtype.name == "float32" and image.shape == (32, 32, 3)
             assert label.dtype.name == "int32" and 0 <= int(label) < 10
-            assert 0 <= float(np.min(image)) and float(np.max(image)) <= 255
+            assert float(np.min(image)) >= 0 and float(np.max(image)) <= 255
         x, y = next(iter(build_pipeline(bundle.train, 4, True, augmentation="cifar")))
         assert x.shape == (4, 32, 32, 3) and y.shape == (4,)
 
@@ -71,12 +69,16 @@ def test_not_prepared_names_the_command(tmp_path):
 
 
 def test_not_prepared_manual_dataset_says_manual_download(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"needs a manual download.*downloads/manual"):
+    with pytest.raises(
+        FileNotFoundError, match=r"needs a manual download.*downloads/manual"
+    ):
         load_data("imagenet2012", data_dir=str(tmp_path))
 
 
 def test_dataset_without_test_or_train_split(tmp_path):
     prepare_metadata(tmp_path, "cifar10", {"test": 10})
-    with mock_examples(tmp_path):
-        with pytest.raises(ValueError, match=r"'cifar10' has no 'train' split.*\['test'\]"):
-            load_data("cifar10", data_dir=str(tmp_path))
+    with (
+        mock_examples(tmp_path),
+        pytest.raises(ValueError, match=r"'cifar10' has no 'train' split.*\['test'\]"),
+    ):
+        load_data("cifar10", data_dir=str(tmp_path))

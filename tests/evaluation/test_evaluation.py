@@ -105,12 +105,22 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
     assert result.config["road_percentages"] == list(metrics.ROAD_PERCENTAGES)
 
     # Without ROAD, the ROAD keys are gone; other percentages change them.
-    quick = evaluate([model], images, labels, masks, methods=["gradcam"], steps=4,
-                     road=False)
-    assert not any(key.startswith("road") for key in quick.metrics["lficam0"]["gradcam"])
+    quick = evaluate(
+        [model], images, labels, masks, methods=["gradcam"], steps=4, road=False
+    )
+    assert not any(
+        key.startswith("road") for key in quick.metrics["lficam0"]["gradcam"]
+    )
     assert quick.config["road_percentages"] is None
-    coarse = evaluate([model], images, labels, masks, methods=["gradcam"], steps=4,
-                      road_percentages=[50])
+    coarse = evaluate(
+        [model],
+        images,
+        labels,
+        masks,
+        methods=["gradcam"],
+        steps=4,
+        road_percentages=[50],
+    )
     maps = coarse.explanations["lficam0"]["gradcam"].maps
     half = metrics.road(predict_fn, images, maps, predicted, percentages=[50])
     assert coarse.metrics["lficam0"]["gradcam"]["road_morf"] == pytest.approx(
@@ -235,7 +245,9 @@ def test_pieces_merged_equal_one_evaluation(shapes):
     for name in whole.model_names:
         for method in whole.methods[name]:
             for key, value in whole.metrics[name][method].items():
-                assert merged.metrics[name][method][key] == pytest.approx(value, abs=1e-5)
+                assert merged.metrics[name][method][key] == pytest.approx(
+                    value, abs=1e-5
+                )
     assert merged.stability.keys() == whole.stability.keys() == {"lficam", "gradcam"}
     for method, value in whole.stability.items():
         np.testing.assert_allclose(merged.stability[method]["matrix"], value["matrix"])
@@ -264,7 +276,12 @@ def test_explainer_options_reach_each_method_that_takes_them(shapes):
         "lficam": explain(model, images),
         "gradcam": explain(model, images, method="gradcam", eigen_smooth=True),
         "scorecam": explain(
-            model, images, method="scorecam", top_n=2, masking="images", eigen_smooth=True
+            model,
+            images,
+            method="scorecam",
+            top_n=2,
+            masking="images",
+            eigen_smooth=True,
         ),
     }
     for method, explanation in expected.items():

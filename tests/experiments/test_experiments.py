@@ -18,7 +18,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 import studylib
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -138,7 +137,11 @@ def full_tiny_study(shapes_study, cifar10_test_folder, tmp_path_factory):
 
     cifar = _tiny_cifar(cifar10_test_folder, tmp_path_factory.mktemp("cifar"))
     study = studylib.Study(
-        "tiny", shapes_study["results"], shapes_study["runs"], cifar_dir=cifar, verbose=0
+        "tiny",
+        shapes_study["results"],
+        shapes_study["runs"],
+        cifar_dir=cifar,
+        verbose=0,
     )
     _fake_study(
         study,
@@ -242,9 +245,13 @@ def test_fresh_checkout_uses_committed_weights(shapes_study, tmp_path):
     before = _read(shapes_study, "stability_shapes.json")["stability"]
     after = _read({"results": results}, "stability_shapes.json")["stability"]
     for key in before:
-        np.testing.assert_allclose(after[key]["matrix"], before[key]["matrix"], atol=1e-6)
         np.testing.assert_allclose(
-            after[key]["per_image_mean_iou"], before[key]["per_image_mean_iou"], atol=1e-6
+            after[key]["matrix"], before[key]["matrix"], atol=1e-6
+        )
+        np.testing.assert_allclose(
+            after[key]["per_image_mean_iou"],
+            before[key]["per_image_mean_iou"],
+            atol=1e-6,
         )
 
 
@@ -265,12 +272,15 @@ def test_stability_on_more_or_fewer_models(shapes_study, tmp_path):
     assert stability.main(argv + ["--runs", str(runs), "--variants", "3"]) == 0
     data = _read({"results": results}, "stability_shapes.json")
     assert data["protocol"]["models_per_method"] == 3
-    assert data["stability"]["lficam"]["models"] == [s.name for s in three if s.head == "lficam"]
+    assert data["stability"]["lficam"]["models"] == [
+        s.name for s in three if s.head == "lficam"
+    ]
     matrix = np.asarray(data["stability"]["abn"]["matrix"])
     assert matrix.shape == (3, 3)
     # The mean over the 3 pairs i < j of the IoU matrix.
     assert data["stability"]["abn"]["mean"] == pytest.approx(
-        matrix[np.triu_indices(3, k=1)].mean(), abs=1e-4  # Entries at 4 decimals.
+        matrix[np.triu_indices(3, k=1)].mean(),
+        abs=1e-4,  # Entries at 4 decimals.
     )
     text = tables.stability_block(results, tmp_path / "RESULTS.md", "shapes")
     assert "over the 3 model pairs" in text and "_Interim" not in text  # Tiny.
@@ -295,13 +305,23 @@ def test_frozen_code_writes_into_the_study_checkout(tmp_path):
         "print(studylib.rel(studylib.REPO / 'experiments' / 'runs' / 'x'))"
     )
     env = dict(
-        os.environ, LFICAM_STUDY_REPO=str(tmp_path), PYTHONPATH=str(REPO / "experiments")
+        os.environ,
+        LFICAM_STUDY_REPO=str(tmp_path),
+        PYTHONPATH=str(REPO / "experiments"),
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     root = tmp_path.resolve()
-    assert out == [str(root), str(root / "experiments" / "results"), "experiments/runs/x"]
+    assert out == [
+        str(root),
+        str(root / "experiments" / "results"),
+        "experiments/runs/x",
+    ]
 
 
 def test_localization(shapes_study):
@@ -324,9 +344,10 @@ def test_localization(shapes_study):
     report = json.loads(
         (shapes_study["results"] / "eval_shapes" / "report.json").read_text()
     )
-    assert rows[0]["energy_pointing_game"] == report["metrics"]["lficam"]["lficam"][
-        "energy_pointing_game"
-    ]
+    assert (
+        rows[0]["energy_pointing_game"]
+        == report["metrics"]["lficam"]["lficam"]["energy_pointing_game"]
+    )
     figures = shapes_study["results"] / "figures"
     assert (figures / "compare_shapes.png").is_file()
     for head in ("lficam", "abn", "baseline"):  # each model's methods side by side
@@ -344,8 +365,11 @@ def test_killed_evaluation_resumes_from_its_pieces(shapes_study, tmp_path):
     assert names == sorted(
         f"{head}-{method}.json"
         for head, method in [
-            ("lficam", "lficam"), ("lficam", "gradcam"), ("abn", "abn"),
-            ("abn", "gradcam"), ("baseline", "gradcam"),
+            ("lficam", "lficam"),
+            ("lficam", "gradcam"),
+            ("abn", "abn"),
+            ("abn", "gradcam"),
+            ("baseline", "gradcam"),
         ]
     )
     # A copy of the study killed after 4 of 5 pieces, in a fresh checkout
@@ -369,12 +393,16 @@ def test_killed_evaluation_resumes_from_its_pieces(shapes_study, tmp_path):
     assert {n: t for n, t in after.items() if n in kept} == kept  # not scored again
     assert "abn-gradcam.json" in after
     assert (runs / "eval_shapes_pieces" / "lficam-gradcam.npz").is_file()
-    old = json.loads((shapes_study["results"] / "eval_shapes" / "report.json").read_text())
+    old = json.loads(
+        (shapes_study["results"] / "eval_shapes" / "report.json").read_text()
+    )
     new = json.loads((results / "eval_shapes" / "report.json").read_text())
     for model, per_method in old["metrics"].items():
         for method, values in per_method.items():
             for key, value in values.items():
-                assert new["metrics"][model][method][key] == pytest.approx(value, abs=1e-6)
+                assert new["metrics"][model][method][key] == pytest.approx(
+                    value, abs=1e-6
+                )
     assert new["stability"].keys() == old["stability"].keys() == {"gradcam"}
     np.testing.assert_allclose(
         new["stability"]["gradcam"]["matrix"], old["stability"]["gradcam"]["matrix"]
@@ -393,7 +421,9 @@ def test_faithfulness_shapes(shapes_study):
         )
     assert data["road_percentages"] == [50]  # the tiny size's
     # localization.py's evaluation was reused, not run again.
-    assert data["eval_seconds"] == _read(shapes_study, "localization.json")["eval_seconds"]
+    assert (
+        data["eval_seconds"] == _read(shapes_study, "localization.json")["eval_seconds"]
+    )
 
 
 def test_accuracy(full_tiny_study):
@@ -406,8 +436,12 @@ def test_accuracy(full_tiny_study):
         assert row["runs"] == [f"{head}-s0-e1-i16"]
         record = _read(full_tiny_study, f"runs/cifar10/{head}-s0-e1-i16.json")
         metrics = json.loads(
-            (full_tiny_study["runs"] / "cifar10" / f"{head}-s0-e1-i16" / "metrics.json")
-            .read_text()
+            (
+                full_tiny_study["runs"]
+                / "cifar10"
+                / f"{head}-s0-e1-i16"
+                / "metrics.json"
+            ).read_text()
         )
         assert record["test_accuracy"] == metrics["test_accuracy"]
         assert row["test_accuracy"] == [record["test_accuracy"]]
@@ -417,7 +451,10 @@ def test_accuracy(full_tiny_study):
     import accuracy
 
     records = [
-        {**_read(full_tiny_study, "runs/cifar10/lficam-s0-e1-i16.json"), "test_accuracy": a}
+        {
+            **_read(full_tiny_study, "runs/cifar10/lficam-s0-e1-i16.json"),
+            "test_accuracy": a,
+        }
         for a in (0.80, 0.86)
     ]
     row = accuracy.summarize(records)["lficam"]
@@ -443,12 +480,19 @@ def test_fit_check(full_tiny_study):
         files = sorted(folder.glob("*/*.jpg"))[::every]
         classes = sorted(p.name for p in folder.iterdir())
         images = np.stack(
-            [tf.io.decode_jpeg(tf.io.read_file(str(f)), channels=3).numpy() for f in files]
+            [
+                tf.io.decode_jpeg(tf.io.read_file(str(f)), channels=3).numpy()
+                for f in files
+            ]
         ).astype("float32")
         # The tiny study's models take 16x16: resized as in training.
-        images = np.round(np.clip(tf.image.resize(images, (16, 16), antialias=True), 0, 255))
+        images = np.round(
+            np.clip(tf.image.resize(images, (16, 16), antialias=True), 0, 255)
+        )
         predicted = np.argmax(np.asarray(model(images)["logits"]), axis=-1)
-        return np.mean(predicted == [classes.index(f.parent.name) for f in files]), len(files)
+        return np.mean(predicted == [classes.index(f.parent.name) for f in files]), len(
+            files
+        )
 
     for row in rows:
         model = keras.models.load_model(
@@ -456,7 +500,11 @@ def test_fit_check(full_tiny_study):
         )
         train, train_count = accuracy_of(model, full_tiny_study["cifar"] / "train", 5)
         test, test_count = accuracy_of(model, full_tiny_study["cifar"] / "test", 1)
-        assert (row["train_images"], row["test_images"]) == (train_count, test_count) == (10, 20)
+        assert (
+            (row["train_images"], row["test_images"])
+            == (train_count, test_count)
+            == (10, 20)
+        )
         assert row["train_accuracy"] == pytest.approx(train)
         assert row["test_accuracy"] == pytest.approx(test)
         assert row["gap"] == pytest.approx(train - test)
@@ -512,7 +560,9 @@ def test_tables(full_tiny_study):
     assert "Grad-CAM on the LFI-CAM models" in text
     assert "| `lficam` |" in text  # The shipped checkpoints.
     # fit_check.py's table (run by run_study.py), one row per accuracy run.
-    fit = text.split("| run | training images | test images | gap |")[1].split("\n\n")[0]
+    fit = text.split("| run | training images | test images | gap |")[1].split("\n\n")[
+        0
+    ]
     assert fit.count("-s0-e1-i16` |") == 3
 
 
@@ -581,8 +631,12 @@ def test_fin_width_comparisons_on_shapes(shapes_study):
     specs = [s for c in chosen for arm in c.specs(study.size).values() for s in arm]
     names = {s.name for s in specs}
     # Names say the backbone and width where they differ from the recipe's.
-    assert {"lficam-s0-e1-i32", "lficam-s1-e1-i32-w16", "lficam-s0-e1-i64-mobilenetv2-wfull",
-            "lficam-s1-e1-i64-mobilenetv2-w80"} <= names
+    assert {
+        "lficam-s0-e1-i32",
+        "lficam-s1-e1-i32-w16",
+        "lficam-s0-e1-i64-mobilenetv2-wfull",
+        "lficam-s1-e1-i64-mobilenetv2-w80",
+    } <= names
     _fake_study(study, specs)
     assert fin_width.main(["--only", "shapes", *shapes_study["common"]]) == 0
     data = _read(shapes_study, "fin_width.json")
@@ -602,8 +656,12 @@ def test_fin_width_comparisons_on_shapes(shapes_study):
             arm_maps[arm].append(maps)
             # Energy pointing game: the map's share inside the object mask.
             total = maps.sum(axis=(1, 2))
-            energy = np.where(total > 0, (maps * masks).sum(axis=(1, 2)) / np.maximum(total, 1e-30), 0)
-            np.testing.assert_allclose(run["energy_pointing_game"], energy.mean(), rtol=1e-4)
+            energy = np.where(
+                total > 0, (maps * masks).sum(axis=(1, 2)) / np.maximum(total, 1e-30), 0
+            )
+            np.testing.assert_allclose(
+                run["energy_pointing_game"], energy.mean(), rtol=1e-4
+            )
             # Average Drop: mean of max(0, Y - O) / Y for the predicted class,
             # O on the image times its map.
             n = comp["average_drop_images"]
@@ -614,16 +672,25 @@ def test_fin_width_comparisons_on_shapes(shapes_study):
             target = full.argmax(axis=1)
             y, o = full[np.arange(n), target], masked[np.arange(n), target]
             np.testing.assert_allclose(
-                run["average_drop"], 100 * np.mean(np.maximum(0, y - o) / y), rtol=1e-3, atol=1e-4
+                run["average_drop"],
+                100 * np.mean(np.maximum(0, y - o) / y),
+                rtol=1e-3,
+                atol=1e-4,
             )
         a, b = (255 * m > fin_width.THRESHOLD for m in arm_maps[arm])
         union = (a | b).sum(axis=(1, 2))
         iou = np.where(union > 0, (a & b).sum(axis=(1, 2)) / np.maximum(union, 1), 1.0)
-        np.testing.assert_allclose(comp["arms"][arm]["stability_iou"], iou.mean(), rtol=1e-5)
+        np.testing.assert_allclose(
+            comp["arms"][arm]["stability_iou"], iou.mean(), rtol=1e-5
+        )
     diff = comp["narrow_minus_full"]["stability_iou"]
     arms = comp["arms"]
-    assert diff == pytest.approx(arms["narrow"]["stability_iou"] - arms["full"]["stability_iou"])
-    assert (shapes_study["results"] / "figures" / "fin_width_shapes_mobilenetv2.png").is_file()
+    assert diff == pytest.approx(
+        arms["narrow"]["stability_iou"] - arms["full"]["stability_iou"]
+    )
+    assert (
+        shapes_study["results"] / "figures" / "fin_width_shapes_mobilenetv2.png"
+    ).is_file()
 
     import tables
 

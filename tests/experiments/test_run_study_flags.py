@@ -10,7 +10,9 @@ import studylib
 def test_every_common_option_reaches_the_steps(monkeypatch, tmp_path):
     passed = {}
     monkeypatch.setattr(
-        run_study, "run_steps", lambda args, tables, say: passed.setdefault("argv", args)
+        run_study,
+        "run_steps",
+        lambda args, tables, say: passed.setdefault("argv", args),
     )
     monkeypatch.setattr(studylib, "configure_threads", lambda: None)
     argv = [

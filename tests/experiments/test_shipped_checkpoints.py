@@ -10,8 +10,8 @@ import hashlib
 import pathlib
 
 import pytest
-
 import studylib
+
 from lficam_tf import presets
 
 MANIFEST = presets.read_manifest()

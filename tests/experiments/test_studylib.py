@@ -6,9 +6,8 @@ import doctest
 import json
 import pathlib
 
-import pytest
-
 import fin_width
+import pytest
 import run_study
 import studylib
 import studylib.datasets
@@ -99,6 +98,8 @@ def test_plan_scales_the_guessed_speeds_by_the_datasets_own_size(tmp_path, capsy
     64x64), scaled by pixels for the tiny study's 16x16 and 32x32."""
     study = studylib.Study("tiny", tmp_path, tmp_path, cifar_dir=tmp_path / "c")
     run_study.plan(study, {})
-    rows = {line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()}
+    rows = {
+        line.split()[0]: line.split() for line in capsys.readouterr().out.splitlines()
+    }
     assert rows["cifar10/baseline-s0-e1-i16"][4] == "584"  # 146 x (32 x 32) / (16 x 16)
     assert rows["shapes/baseline-s0-e1-i32"][4] == "152"  # 38 x (64 x 64) / (32 x 32)

@@ -158,7 +158,10 @@ def test_aug_smooth_averages_flips_and_intensity_factors(small, method):
         for factor in (0.9, 1.0, 1.1):
             images = factor * (IMAGES[:, :, ::-1] if flip else IMAGES)
             m = explain(
-                small, images, method=method, layer="feat",
+                small,
+                images,
+                method=method,
+                layer="feat",
                 class_index=plain.class_index,
             ).maps
             maps.append(m[:, :, ::-1] if flip else m)
@@ -208,8 +211,9 @@ def test_ablationcam_shows_its_progress(small, capsys):
 
 def test_errors_name_the_problem_and_the_fix(small):
     with pytest.raises(
-        ValueError, match=r"`method` must be one of .*'hirescam'.*'ablationcam'.*"
-        r"Received: method='hirecam'"
+        ValueError,
+        match=r"`method` must be one of .*'hirescam'.*'ablationcam'.*"
+        r"Received: method='hirecam'",
     ):
         explain(small, IMAGES, method="hirecam")
     with pytest.raises(
@@ -218,13 +222,17 @@ def test_errors_name_the_problem_and_the_fix(small):
         r"method='layercam'",
     ):
         explain(small, IMAGES, method="gradcam", layer=["feat", "mix"])
-    with pytest.raises(ValueError, match="`reshape_transform` needs a layer whose output is 3-D"):
+    with pytest.raises(
+        ValueError, match="`reshape_transform` needs a layer whose output is 3-D"
+    ):
         explain(small, IMAGES, method="gradcam", layer="gap", reshape_transform="vit")
     with pytest.raises(ValueError, match="reshape_transform='vit' takes tokens.*leave"):
         explain(small, IMAGES, method="gradcam", layer="feat", reshape_transform="vit")
     with pytest.raises(ValueError, match="`reshape_transform` must be None, one of"):
         explain(small, IMAGES, method="gradcam", reshape_transform="swin")
-    with pytest.raises(ValueError, match="`reshape_transform` is not supported by method='ablationcam'"):
+    with pytest.raises(
+        ValueError, match="`reshape_transform` is not supported by method='ablationcam'"
+    ):
         explain(small, IMAGES, method="ablationcam", reshape_transform=lambda t: t)
     with pytest.raises(TypeError, match="`aug_smooth` must be a bool"):
         explain(small, IMAGES, method="gradcam", aug_smooth="yes")

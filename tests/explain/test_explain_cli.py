@@ -276,7 +276,9 @@ def test_help_documents_every_option_with_its_default():
     assert "examples:" in parser.format_help()
 
 
-@pytest.mark.parametrize("module", ["lficam_tf.explain.cli", "lficam_tf.evaluation.cli"])
+@pytest.mark.parametrize(
+    "module", ["lficam_tf.explain.cli", "lficam_tf.evaluation.cli"]
+)
 def test_help_loads_neither_tensorflow_nor_keras(module):
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", module, "--help"],

@@ -49,13 +49,19 @@ def test_fused_layers_and_smoothing_flags(workspace, capsys):
     report = json.loads((out / "predictions.json").read_text())
     assert report["method"] == "layercam" and report["layer"] == ["feat", "mix"]
     images = np.stack(
-        [keras.utils.img_to_array(keras.utils.load_img(root / "images" / f"im{i}.png"))
-         for i in range(2)]
+        [
+            keras.utils.img_to_array(
+                keras.utils.load_img(root / "images" / f"im{i}.png")
+            )
+            for i in range(2)
+        ]
     )
     expected = explain(
         model, images, method="layercam", layer=["feat", "mix"], aug_smooth=True
     )
-    assert [r["explained_class"] for r in report["images"]] == expected.class_index.tolist()
+    assert [
+        r["explained_class"] for r in report["images"]
+    ] == expected.class_index.tolist()
     assert len(list(out.glob("*_layercam.png"))) == 2
 
 

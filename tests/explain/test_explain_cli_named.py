@@ -43,9 +43,10 @@ def test_explains_with_the_shipped_model_and_its_class_names(shipped):
     record = report["images"][0]
     assert report["method"] == "abn"
     assert record["explained_class"] == int(expected.predictions[0])
-    assert record["explained_class_name"] == presets.CIFAR10_CLASS_NAMES[
-        int(expected.predictions[0])
-    ]
+    assert (
+        record["explained_class_name"]
+        == presets.CIFAR10_CLASS_NAMES[int(expected.predictions[0])]
+    )
     assert record["top_k"][0]["probability"] == pytest.approx(
         float(expected.probabilities[0].max()), abs=1e-5
     )
@@ -54,7 +55,14 @@ def test_explains_with_the_shipped_model_and_its_class_names(shipped):
 def test_missing_weights_exit_2_naming_the_file(shipped, capsys):
     _, root = shipped
     with pytest.raises(SystemExit) as exit_info:
-        main(["cifar10:cifar_resnet20", str(root / "image.png"), "--out", str(root / "o")])
+        main(
+            [
+                "cifar10:cifar_resnet20",
+                str(root / "image.png"),
+                "--out",
+                str(root / "o"),
+            ]
+        )
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "cifar_resnet20_lficam_cifar10.weights.h5" in error  # HEAD: lficam

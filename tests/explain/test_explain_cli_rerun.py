@@ -26,7 +26,9 @@ def test_a_rerun_into_the_same_folder_skips_its_overlays(model_file, tmp_path, c
     for method in ("native", "gradcam", "native"):
         assert main([*argv, "--method", method]) == 0
         report = json.loads((tmp_path / "predictions.json").read_text())
-        explained = sorted(p.rsplit("/", 1)[-1] for p in (r["file"] for r in report["images"]))
+        explained = sorted(
+            p.rsplit("/", 1)[-1] for p in (r["file"] for r in report["images"])
+        )
         assert explained == ["cat.png", "dog.png"], explained
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [
         "cat.png", "cat_gradcam.png", "cat_lficam.png",

@@ -20,9 +20,16 @@ IMAGES = np.random.default_rng(3).uniform(0, 255, (2, 32, 32, 3))
 
 def test_explain_passes_masking_to_scorecam(model):
     for masking in ("preprocessed", "images"):
-        direct, _, _ = ScoreCAM(model, top_n=4, masking=masking)(IMAGES, np.array([1, 2]))
+        direct, _, _ = ScoreCAM(model, top_n=4, masking=masking)(
+            IMAGES, np.array([1, 2])
+        )
         via_explain = explain(
-            model, IMAGES, method="scorecam", class_index=[1, 2], top_n=4, masking=masking
+            model,
+            IMAGES,
+            method="scorecam",
+            class_index=[1, 2],
+            top_n=4,
+            masking=masking,
         )
         np.testing.assert_allclose(via_explain.maps, direct.numpy(), atol=1e-6)
     default = explain(model, IMAGES, method="scorecam", class_index=[1, 2], top_n=4)
@@ -44,7 +51,14 @@ def test_other_methods_refuse_masking(model):
 
 def test_cli_flag():
     parser = build_parser()
-    assert parser.parse_args(["m.keras", "x.png", "--out", "o"]).masking == "preprocessed"
-    assert parser.parse_args(["m.keras", "x.png", "--out", "o", "--masking", "images"]).masking == "images"
+    assert (
+        parser.parse_args(["m.keras", "x.png", "--out", "o"]).masking == "preprocessed"
+    )
+    assert (
+        parser.parse_args(
+            ["m.keras", "x.png", "--out", "o", "--masking", "images"]
+        ).masking
+        == "images"
+    )
     with pytest.raises(SystemExit):
         parser.parse_args(["m.keras", "x.png", "--out", "o", "--masking", "black"])

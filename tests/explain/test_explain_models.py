@@ -270,7 +270,9 @@ def test_nan_and_inf_pixels_are_refused_naming_the_images(models):
         ):
             explain(models["lficam"], images, method=method)
     many = np.full((12, 32, 32, 3), np.nan, "float32")
-    with pytest.raises(ValueError, match=r"for i in \[0, 1, .*, 9, \.\.\.\] \(12 of 12"):
+    with pytest.raises(
+        ValueError, match=r"for i in \[0, 1, .*, 9, \.\.\.\] \(12 of 12"
+    ):
         explain(models["lficam"], many)
 
 

@@ -74,7 +74,9 @@ def test_token_maps_equal_the_formula_on_the_grid(vit, method):
 
 @pytest.mark.parametrize("method", ["gradcam++", "scorecam", "layercam"])
 def test_every_map_method_explains_the_vit(vit, method):
-    result = explain(vit, IMAGES, method=method, layer="block1", reshape_transform="vit")
+    result = explain(
+        vit, IMAGES, method=method, layer="block1", reshape_transform="vit"
+    )
     assert result.maps.shape == (3, SIZE, SIZE)
     assert np.isfinite(result.maps).all() and result.maps.max() == 1.0
 
@@ -83,21 +85,28 @@ def test_a_callable_transform_is_used_as_given(vit):
     def transform(tokens):
         return ops.reshape(tokens[:, 1:], (-1, GRID, GRID, DIM))
 
-    named = explain(vit, IMAGES, method="hirescam", layer="block1", reshape_transform="vit")
+    named = explain(
+        vit, IMAGES, method="hirescam", layer="block1", reshape_transform="vit"
+    )
     given = explain(
         vit, IMAGES, method="hirescam", layer="block1", reshape_transform=transform
     )
     np.testing.assert_array_equal(named.maps, given.maps)
+
     # Keeping the class token (a wrong grid) changes the map: the token is dropped.
     def shifted(tokens):
         return ops.reshape(tokens[:, :-1], (-1, GRID, GRID, DIM))
 
-    wrong = explain(vit, IMAGES, method="hirescam", layer="block1", reshape_transform=shifted)
+    wrong = explain(
+        vit, IMAGES, method="hirescam", layer="block1", reshape_transform=shifted
+    )
     assert np.abs(wrong.maps - named.maps).max() > 1e-2
 
 
 def test_token_layers_need_a_transform_and_a_square_grid(vit):
-    with pytest.raises(ValueError, match=r"outputs tokens \(None, 17, 8\).*reshape_transform='vit'"):
+    with pytest.raises(
+        ValueError, match=r"outputs tokens \(None, 17, 8\).*reshape_transform='vit'"
+    ):
         explain(vit, IMAGES, method="gradcam", layer="block1")
     with pytest.raises(ValueError, match="16 tokens minus 1 is not a square"):
         vit_reshape_transform(np.zeros((1, 16, 4), "float32"))

@@ -53,20 +53,27 @@ def test_explain_files_from_python(small, tmp_path):
     assert skipped == ["broken.png"] and done == [2, 1]
     assert report == json.loads((tmp_path / "out" / "predictions.json").read_text())
     assert report["model"] == "small" and report["layer"] == "feat"
-    assert [r["overlay"] for r in report["images"]] == ["a_gradcam.png", "b_gradcam.png"]
+    assert [r["overlay"] for r in report["images"]] == [
+        "a_gradcam.png",
+        "b_gradcam.png",
+    ]
     image = keras.utils.img_to_array(
         keras.utils.load_img(files[0], target_size=(16, 16), interpolation="bilinear")
     )
     expected = explain(model, image[None], method="gradcam")
     first = report["images"][0]
     assert first["explained_class"] == int(expected.class_index[0])
-    assert first["explained_class_name"] == ["cat", "dog", "fox"][first["explained_class"]]
+    assert (
+        first["explained_class_name"] == ["cat", "dog", "fox"][first["explained_class"]]
+    )
     assert len(first["top_k"]) == 2 and (tmp_path / "out" / "a_gradcam.png").is_file()
 
 
 def test_class_names_must_name_every_class(small, tmp_path):
     model, _ = small
-    with pytest.raises(ValueError, match="`class_names` must name each of the model's 3"):
+    with pytest.raises(
+        ValueError, match="`class_names` must name each of the model's 3"
+    ):
         model_class_names(model, 3, ["cat", "dog"])
     (tmp_path / "names.txt").write_text("cat\ndog\nfox\n")
     assert model_class_names(model, 3, tmp_path / "names.txt") == ["cat", "dog", "fox"]

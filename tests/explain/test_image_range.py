@@ -83,8 +83,18 @@ def test_each_call_checks_its_images_once(model, monkeypatch):
     images = np.random.default_rng(3).uniform(0, 1, (5, 32, 32, 3))
     runs = [  # (call, ImageRangeWarnings expected)
         (lambda: explain(model, images, batch_size=2), 1),
-        (lambda: explain_with(get_explainer(model, "gradcam"), 255 * images, None, 2), 0),
-        (lambda: evaluate([model], images[:2], methods=["native", "gradcam"], steps=2), 1),
+        (
+            lambda: explain_with(
+                get_explainer(model, "gradcam"), 255 * images, None, 2
+            ),
+            0,
+        ),
+        (
+            lambda: evaluate(
+                [model], images[:2], methods=["native", "gradcam"], steps=2
+            ),
+            1,
+        ),
     ]
     for run, expected in runs:
         calls.clear()

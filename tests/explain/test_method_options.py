@@ -37,12 +37,17 @@ def test_scorecam_defaults_its_options_and_explain_forwards_them(small):
 
 def test_a_bad_chunk_size_is_refused_by_scorecam_naming_the_fix(small):
     fix = r"masked images per forward pass: pass e\.g\. chunk_size=32"
-    with pytest.raises(ValueError, match=r"`chunk_size` must be at least 1\. Received: chunk_size=0\. .*" + fix):
+    with pytest.raises(
+        ValueError,
+        match=r"`chunk_size` must be at least 1\. Received: chunk_size=0\. .*" + fix,
+    ):
         ScoreCAM(small, chunk_size=0)
     # explain() does not check it itself: the message is ScoreCAM's.
     with pytest.raises(ValueError, match=fix):
         explain(small, IMAGES, method="scorecam", chunk_size=0)
-    with pytest.raises(TypeError, match=r"`top_n` must be an int or None\. .*Faster Score-CAM"):
+    with pytest.raises(
+        TypeError, match=r"`top_n` must be an int or None\. .*Faster Score-CAM"
+    ):
         ScoreCAM(small, top_n=2.5)
     with pytest.raises(ValueError, match="ablated feature maps per pass"):
         AblationCAM(small, chunk_size=-1)
@@ -55,7 +60,9 @@ def test_other_methods_refuse_score_cam_options_naming_the_owner(small):
         r"top_n=3\. Use method='scorecam', or leave `top_n` out\.",
     ):
         GradCAM(small, top_n=3)
-    with pytest.raises(ValueError, match=r"`chunk_size` is a Score-CAM and Ablation-CAM option"):
+    with pytest.raises(
+        ValueError, match=r"`chunk_size` is a Score-CAM and Ablation-CAM option"
+    ):
         explain(small, IMAGES, method="gradcam", chunk_size=8)
     with pytest.raises(TypeError, match="`colour` is not an option of the CAM methods"):
         GradCAM(small, colour="red")

@@ -77,7 +77,7 @@ def test_lficam_signatures(exports):
 
 def test_baseline_signatures_have_no_attention(loaded):
     # The same SignatureDefs the CLI prints, read through the loaded model.
-    for name, inputs in INPUTS.items():
+    for name in INPUTS:
         signature = loaded["baseline"].signatures[name]
         outputs = {
             key: (spec.dtype.as_datatype_enum, tuple(spec.shape))

@@ -205,9 +205,21 @@ def test_fin_parameter_count_and_width_option():
         ({"relu": "all"}, ValueError, r"`relu` must be one of \('paired', 'every'\)"),
         ({"width": 0}, ValueError, "`width` must be at least 1. Received: width=0"),
         ({"width": 2.0}, TypeError, "`width` must be an int or None"),
-        ({"width": "auto"}, ValueError, r"`width` must be an int >= 1 or None \(the paper's K -> K FIN\)\. Received: width='auto'"),
-        ({"width": 8, "depth": 1}, ValueError, r"A narrow FIN \(`width`=8\) is a 1x1 convolution in and one out, so it needs `depth` >= 2"),
-        ({"implementation": "gemm"}, ValueError, r"`implementation` must be one of \('auto', 'conv', 'matmul'\)"),
+        (
+            {"width": "auto"},
+            ValueError,
+            r"`width` must be an int >= 1 or None \(the paper's K -> K FIN\)\. Received: width='auto'",
+        ),
+        (
+            {"width": 8, "depth": 1},
+            ValueError,
+            r"A narrow FIN \(`width`=8\) is a 1x1 convolution in and one out, so it needs `depth` >= 2",
+        ),
+        (
+            {"implementation": "gemm"},
+            ValueError,
+            r"`implementation` must be one of \('auto', 'conv', 'matmul'\)",
+        ),
     ],
 )
 def test_fin_invalid_arguments(kwargs, error, match):

@@ -68,7 +68,11 @@ def test_road_scores_are_predict_fn_on_the_imputed_images():
     maps = RNG.uniform(size=(2, 6, 6))
     percentages = (25, 50, 75)
     scores = road(
-        _predict_left, images, maps, class_index=[0, 1], percentages=percentages,
+        _predict_left,
+        images,
+        maps,
+        class_index=[0, 1],
+        percentages=percentages,
         noise=0.0,
     )
     for i in range(2):
@@ -84,7 +88,9 @@ def test_road_scores_are_predict_fn_on_the_imputed_images():
                 expected = _predict_left(image[None].astype("float32"))[0, [0, 1][i]]
                 assert got[i, k] == pytest.approx(expected, abs=1e-6)
     np.testing.assert_allclose(scores.full, _predict_left(images)[[0, 1], [0, 1]])
-    assert scores.combined == pytest.approx((scores.lerf.mean() - scores.morf.mean()) / 2)
+    assert scores.combined == pytest.approx(
+        (scores.lerf.mean() - scores.morf.mean()) / 2
+    )
 
 
 def test_a_map_on_the_evidence_scores_better_than_its_opposite():
@@ -103,7 +109,9 @@ def test_a_map_on_the_evidence_scores_better_than_its_opposite():
 def test_road_argument_errors():
     images = np.zeros((1, 4, 4, 3))
     maps = np.zeros((1, 4, 4))
-    with pytest.raises(ValueError, match=r"`percentages` must be numbers strictly between 0 and 100"):
+    with pytest.raises(
+        ValueError, match=r"`percentages` must be numbers strictly between 0 and 100"
+    ):
         road(_predict_left, images, maps, percentages=(50, 100))
     with pytest.raises(ValueError, match="`noise` must be >= 0"):
         road(_predict_left, images, maps, noise=-1.0)

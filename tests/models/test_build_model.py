@@ -120,7 +120,11 @@ def test_preprocessing_presets_reproduce_keras_applications():
             "`input_shape` must have 3 channels",
         ),
         ({"input_shape": (None, None, 3)}, ValueError, "fixed input size"),
-        ({"weights": 3}, TypeError, "`weights` must be None, 'imagenet', the name of the package's trained classifiers"),
+        (
+            {"weights": 3},
+            TypeError,
+            "`weights` must be None, 'imagenet', the name of the package's trained classifiers",
+        ),
         ({"preprocessing": "bgr"}, ValueError, "`preprocessing` must be one of"),
         (
             {"feature_layer": "stem"},

@@ -14,10 +14,10 @@ import re
 import zipfile
 
 import keras
+import lficam_numpy as ref
 import numpy as np
 import pytest
 
-import lficam_numpy as ref
 import lficam_tf
 from lficam_tf.backbones import get_backbone_spec, list_backbones
 from lficam_tf.layers import FeatureImportanceNetwork, scaled_fin_width
@@ -31,7 +31,9 @@ def _readme_rows():
     """The README's table of FIN widths: `[(names, K, width or None, paper
     FIN weights, default FIN weights)]` as written."""
     text = README.read_text()
-    block = text.split("<!-- fin-widths:begin -->")[1].split("<!-- fin-widths:end -->")[0]
+    block = text.split("<!-- fin-widths:begin -->")[1].split("<!-- fin-widths:end -->")[
+        0
+    ]
     rows = []
     for line in block.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -59,7 +61,9 @@ def test_readme_fin_weight_counts_follow_the_formulas():
         if width is None:
             assert default == paper, names
         else:
-            assert default == f"{(2 * k * width + 18 * width * width) / 1e6:.3f} M", names
+            assert default == f"{(2 * k * width + 18 * width * width) / 1e6:.3f} M", (
+                names
+            )
 
 
 def test_readme_states_the_default_width_of_every_backbone():
@@ -73,9 +77,9 @@ def test_readme_states_the_default_width_of_every_backbone():
 
 def test_the_width_rule():
     # The paper's FIN up to 256 channels, K / 16 (at least 64) above.
-    assert [scaled_fin_width(k) for k in (64, 256, 257, 342, 512, 1024, 1280, 2048)] == [
-        None, None, 64, 64, 64, 64, 80, 128
-    ]
+    assert [
+        scaled_fin_width(k) for k in (64, 256, 257, 342, 512, 1024, 1280, 2048)
+    ] == [None, None, 64, 64, 64, 64, 80, 128]
     for name in list_backbones("cifar_*"):
         assert get_backbone_spec(name).fin_width is None, name
 
@@ -104,12 +108,19 @@ def test_user_model_gets_the_same_rule():
     wide = keras.Model(inputs, x)
     fin = lficam_tf.build_model(wide, 2).get_layer("feature_importance")
     assert fin.width == 64
-    assert lficam_tf.build_model(wide, 2, fin_width=None).get_layer("feature_importance").width is None
+    assert (
+        lficam_tf.build_model(wide, 2, fin_width=None)
+        .get_layer("feature_importance")
+        .width
+        is None
+    )
 
 
 @pytest.mark.slow
 def test_paper_fin_keeps_its_exact_parameter_count_on_resnet50():
-    model = lficam_tf.build_model("resnet50", 10, input_shape=(64, 64, 3), fin_width=None)
+    model = lficam_tf.build_model(
+        "resnet50", 10, input_shape=(64, 64, 3), fin_width=None
+    )
     fin = model.get_layer("feature_importance")
     k = 2048
     # METHOD.md section 3: 4 * 9 * K^2 = 150,994,944 kernel weights, + BN scale and offset.
@@ -117,9 +128,12 @@ def test_paper_fin_keeps_its_exact_parameter_count_on_resnet50():
     assert trainable == 4 * 9 * k * k + 4 * 2 * k == 151_011_328
     assert all(tuple(c.kernel.shape) == (3, 3, k, k) for c in fin.convs)
     default = lficam_tf.build_model("resnet50", 10, input_shape=(64, 64, 3))
-    added = default.count_params() / lficam_tf.build_model(
-        "resnet50", 10, input_shape=(64, 64, 3), head="baseline"
-    ).count_params()
+    added = (
+        default.count_params()
+        / lficam_tf.build_model(
+            "resnet50", 10, input_shape=(64, 64, 3), head="baseline"
+        ).count_params()
+    )
     # The issue's bar: at most 20 % more parameters than the baseline head.
     assert added - 1 < 0.2
 
@@ -145,7 +159,10 @@ def test_bottleneck_fin_matches_numpy(relu):
     got = keras.ops.convert_to_numpy(fin(F, images, training=False))
     kernels = [keras.ops.convert_to_numpy(c.kernel) for c in fin.convs]
     bns = [
-        tuple(keras.ops.convert_to_numpy(v) for v in (n.gamma, n.beta, n.moving_mean, n.moving_variance))
+        tuple(
+            keras.ops.convert_to_numpy(v)
+            for v in (n.gamma, n.beta, n.moving_mean, n.moving_variance)
+        )
         for n in fin.norms
     ]
     assert [k.shape[:2] for k in kernels] == [(1, 1), (3, 3), (3, 3), (1, 1)]
@@ -197,7 +214,9 @@ def test_model_saved_before_the_bottleneck_loads_as_it_was(tmp_path):
                 data = text.encode()
             dst.writestr(item, data)
     loaded = keras.saving.load_model(old)
-    shapes = [tuple(c.kernel.shape) for c in loaded.get_layer("feature_importance").convs]
+    shapes = [
+        tuple(c.kernel.shape) for c in loaded.get_layer("feature_importance").convs
+    ]
     assert shapes[0] == (3, 3, 64, 8) and shapes[-1] == (3, 3, 8, 64)
 
 
@@ -207,7 +226,9 @@ def test_fin_width_flag_and_config():
     assert parse(["--fin-width", "none"]).fin_width is None
     assert parse(["--fin-width", "auto"]).fin_width == "auto"
     assert make_config("shapes").fin_width == "auto"
-    with pytest.raises(ValueError, match=r"`fin_width` must be an int >= 1 or None .* or 'auto'"):
+    with pytest.raises(
+        ValueError, match=r"`fin_width` must be an int >= 1 or None .* or 'auto'"
+    ):
         make_config("shapes", fin_width="wide")
 
 

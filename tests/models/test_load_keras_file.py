@@ -40,7 +40,9 @@ def _damaged(folder, good_file):
 def test_damaged_files_are_named_damaged(tmp_path, good_file):
     assert isinstance(load_keras_file(good_file), keras.Model)
     for path, reason in _damaged(tmp_path, good_file).items():
-        with pytest.raises(ValueError, match=rf"which is damaged: {reason}.*\. Save the"):
+        with pytest.raises(
+            ValueError, match=rf"which is damaged: {reason}.*\. Save the"
+        ):
             load_keras_file(path, "MODEL")
     with pytest.raises(FileNotFoundError, match=r"which does not exist"):
         load_keras_file(tmp_path / "missing.keras")

@@ -104,7 +104,11 @@ def test_a_users_model_is_refused(weights_dir):
 def test_input_shape_32_is_accepted(weights_dir):
     _save(weights_dir, "baseline")
     model = lficam_tf.build_model(
-        "cifar_resnet20", 10, head="baseline", weights="cifar10", input_shape=(32, 32, 3)
+        "cifar_resnet20",
+        10,
+        head="baseline",
+        weights="cifar10",
+        input_shape=(32, 32, 3),
     )
     assert tuple(model.inputs[0].shape[1:]) == (32, 32, 3)
 

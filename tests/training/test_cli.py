@@ -262,7 +262,9 @@ def test_help_is_instant_clean_and_loads_no_tensorflow():
     )
     assert done.returncode == 0 and done.stdout.startswith("usage: train_tf.py")
     imported = [line.split("|")[-1].strip() for line in done.stderr.splitlines()]
-    assert imported and all(line.startswith("import time:") for line in done.stderr.splitlines())
+    assert imported and all(
+        line.startswith("import time:") for line in done.stderr.splitlines()
+    )
     heavy = [m for m in imported if m.split(".")[0] in ("tensorflow", "keras", "numpy")]
     assert heavy == []
 

@@ -61,5 +61,7 @@ def test_runs_on_the_shipped_checkpoints(tmp_path, monkeypatch, shared_data):
     # Trained models (83 % on the CIFAR-10 test set) get most of 8 images right; the
     # untrained ones of test mode get about 1 in 10.
     for name in ("LFI-CAM", "ABN", "Grad-CAM (baseline)"):
-        found = re.search(rf"{re.escape(name)} +accuracy on these images: ([0-9.]+)", everything)
+        found = re.search(
+            rf"{re.escape(name)} +accuracy on these images: ([0-9.]+)", everything
+        )
         assert found and float(found.group(1)) >= 0.6, (name, found)

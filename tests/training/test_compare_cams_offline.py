@@ -15,9 +15,12 @@ def _offline(*args, **kwargs):
     raise OSError("network is unreachable (test)")
 
 
-def test_offline_fresh_clone_falls_back_to_built_in_images(tmp_path, monkeypatch, capsys):
+def test_offline_fresh_clone_falls_back_to_built_in_images(
+    tmp_path, monkeypatch, capsys
+):
     cell = next(
-        c.source for c in stored_code_cells("compare_cams.ipynb")
+        c.source
+        for c in stored_code_cells("compare_cams.ipynb")
         if "def cifar10_test_images" in c.source
     )
     monkeypatch.chdir(tmp_path)  # no shared/data above it

@@ -177,7 +177,10 @@ def test_config_type_error():
             r"`batch_size` must be an int\. Received: batch_size=2\.5",
         ),
         ({"learning_rate": 0}, r"`learning_rate` must be a number > 0\.0"),
-        ({"mixup": -1}, r"`mixup` must be >= 0 \(0 turns it off\)\. Received: mixup=-1"),
+        (
+            {"mixup": -1},
+            r"`mixup` must be >= 0 \(0 turns it off\)\. Received: mixup=-1",
+        ),
         ({"cutmix": 1.5}, r"`cutmix` must be <= 1 \(it is Keras CutMix's `factor`"),
         ({"cutmix": "1"}, r"`cutmix` must be a float\. Received: cutmix='1'"),
         ({"image_size": "big"}, r"`image_size` must be a size 'S' or 'HxW'"),
@@ -246,14 +249,13 @@ def test_one_job_per_module_and_no_import_circle():
     # import neither `config` nor each other's importer, so there is no circle.
     import ast
     import importlib
+    import pathlib
 
     for name in ("presets", "config_rules", "errors"):
         module = importlib.import_module(f"lficam_tf.training.{name}")
-        tree = ast.parse(open(module.__file__).read())
+        tree = ast.parse(pathlib.Path(module.__file__).read_text())
         imported = {
-            node.module
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom)
+            node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
         }
         assert "lficam_tf.training.config" not in imported, name
     # The names are importable from where they always were.
@@ -267,7 +269,15 @@ def test_one_job_per_module_and_no_import_circle():
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
 @pytest.mark.parametrize(
     "name",
-    ["learning_rate", "lr_decay", "warmup_epochs", "momentum", "weight_decay", "mixup", "cutmix"],
+    [
+        "learning_rate",
+        "lr_decay",
+        "warmup_epochs",
+        "momentum",
+        "weight_decay",
+        "mixup",
+        "cutmix",
+    ],
 )
 def test_every_number_field_refuses_inf_and_nan(name, value):
     # `learning_rate=inf` passed `> 0` and trained a model of NaNs.
@@ -297,6 +307,8 @@ def test_one_owner_of_the_weight_decay_auto_rule():
 
     assert make_config(optimizer="sgd").weight_decay_mode == "coupled"
     assert make_config("cifar", optimizer="adamw").weight_decay_mode == "decoupled"
-    assert make_config("cifar").replace(optimizer="adam").weight_decay_mode == "decoupled"
+    assert (
+        make_config("cifar").replace(optimizer="adam").weight_decay_mode == "decoupled"
+    )
     assert config_rules.resolve_weight_decay_mode("decoupled", "sgd") == "decoupled"
     assert not hasattr(config, "_reresolve_weight_decay_mode")

@@ -77,7 +77,9 @@ def test_build_run_model_is_the_model_train_built(finished):
 
 
 def test_build_run_model_errors():
-    with pytest.raises(ValueError, match=r"`image_size` is needed: .*config.image_size=None"):
+    with pytest.raises(
+        ValueError, match=r"`image_size` is needed: .*config.image_size=None"
+    ):
         build_run_model(make_config("shapes"), 6)
     with pytest.raises(TypeError, match="`config` must be a TrainConfig"):
         build_run_model(3, 6, (32, 32))
@@ -106,4 +108,6 @@ def test_load_run_errors(tmp_path):
 def test_the_names_are_public():
     for name in ("load_run", "build_run_model"):
         assert name in lficam_tf.training.__all__
-        assert EXPORTED[f"lficam_tf.training.{name}"] is getattr(lficam_tf.training, name)
+        assert EXPORTED[f"lficam_tf.training.{name}"] is getattr(
+            lficam_tf.training, name
+        )

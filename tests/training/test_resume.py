@@ -193,7 +193,9 @@ def test_a_kill_between_the_csv_row_and_the_checkpoint(tmp_path, monkeypatch):
         "--verbose", "0", "--threads", "tf", "--output-dir", str(out),
     ]  # fmt: skip
     monkeypatch.setattr(
-        keras.callbacks.BackupAndRestore, "on_epoch_end", kill_before_checkpoint_of_epoch_2
+        keras.callbacks.BackupAndRestore,
+        "on_epoch_end",
+        kill_before_checkpoint_of_epoch_2,
     )
     with pytest.raises(Killed):
         main(argv)

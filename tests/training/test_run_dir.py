@@ -207,15 +207,21 @@ def test_output_errors_name_the_folder_and_pass_other_errors(tmp_path):
         (FileNotFoundError(errno.ENOENT, "No such file", str(run.model)), False),
     ]
     for error, converted in cases:
-        with pytest.raises(ConfigError if converted else type(error)) as info:
-            with run_dir_lib.output_errors(run):
-                raise error
+        with (
+            pytest.raises(ConfigError if converted else type(error)) as info,
+            run_dir_lib.output_errors(run),
+        ):
+            raise error
         if converted:
-            assert f"Received: output_dir='{run.path}': {error.strerror}" in str(info.value)
+            assert f"Received: output_dir='{run.path}': {error.strerror}" in str(
+                info.value
+            )
             assert info.value.__cause__ is error
-    with pytest.raises(ConfigError, match=r"\(writing .*metrics\.json\)"):
-        with run_dir_lib.output_errors(run):
-            raise PermissionError(errno.EACCES, "Permission denied", str(run.metrics))
+    with (
+        pytest.raises(ConfigError, match=r"\(writing .*metrics\.json\)"),
+        run_dir_lib.output_errors(run),
+    ):
+        raise PermissionError(errno.EACCES, "Permission denied", str(run.metrics))
 
 
 def _csv(run, epochs):
@@ -224,7 +230,9 @@ def _csv(run, epochs):
 
 
 def _epochs_in_csv(run):
-    return [int(line.split(",")[0]) for line in run.csv_log.read_text().splitlines()[1:]]
+    return [
+        int(line.split(",")[0]) for line in run.csv_log.read_text().splitlines()[1:]
+    ]
 
 
 def test_a_resume_drops_the_files_of_the_epoch_a_kill_lost(tmp_path):
@@ -236,7 +244,9 @@ def test_a_resume_drops_the_files_of_the_epoch_a_kill_lost(tmp_path):
     run.best_model.write_text("model of epoch 2")
     run.best_state.write_text(json.dumps({"best_accuracy": 0.5, "best_epoch": 2}))
     run.pending_best_model.write_text("model of epoch 3")
-    run.pending_best_state.write_text(json.dumps({"best_accuracy": 0.7, "best_epoch": 3}))
+    run.pending_best_state.write_text(
+        json.dumps({"best_accuracy": 0.7, "best_epoch": 3})
+    )
     run_dir_lib.agree_with_checkpoint(run, 2)
     assert _epochs_in_csv(run) == [0, 1]
     assert json.loads(run.best_state.read_text())["best_epoch"] == 2
@@ -250,9 +260,14 @@ def test_a_resume_keeps_a_best_model_whose_epoch_was_checkpointed(tmp_path):
     _csv(run, [0, 1, 2])
     run.best_model.write_text("model of epoch 3")  # renamed already
     run.best_state.write_text(json.dumps({"best_accuracy": 0.5, "best_epoch": 2}))
-    run.pending_best_state.write_text(json.dumps({"best_accuracy": 0.7, "best_epoch": 3}))
+    run.pending_best_state.write_text(
+        json.dumps({"best_accuracy": 0.7, "best_epoch": 3})
+    )
     run_dir_lib.agree_with_checkpoint(run, 3)
     assert _epochs_in_csv(run) == [0, 1, 2]
-    assert json.loads(run.best_state.read_text()) == {"best_accuracy": 0.7, "best_epoch": 3}
+    assert json.loads(run.best_state.read_text()) == {
+        "best_accuracy": 0.7,
+        "best_epoch": 3,
+    }
     assert run.best_model.read_text() == "model of epoch 3"
     assert not run.pending_best_state.exists()
