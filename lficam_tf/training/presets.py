@@ -63,7 +63,12 @@ PRESETS = {
         "warmup_epochs": 0.5,
         "weight_decay": 5e-4,
         "weight_decay_mode": "decoupled",
-        "num_train": 8000,
+        # 5,000 training images keep the default job within the five
+        # minutes a newcomer is promised on the slowest host kind seen (AMD
+        # EPYC, AVX2: 338 s with 8,000); 3 epochs still reach test accuracy
+        # 0.98 and an energy pointing game 2.7x the masks' share
+        # (benchmarks/default_job.py measures it; the README shows it).
+        "num_train": 5000,
         "num_test": 1000,
     },
     "cifar": {

@@ -36,10 +36,12 @@ def test_readme_block_is_the_scripts_rendering_of_the_results(default_job):
     text = default_job.README.read_text()
     block = text.split(default_job.BEGIN)[1].split(default_job.END)[0].strip()
     assert block == default_job.render(results)
-    # Every measured host kind keeps the promise the README makes.
+    # The table says, per host, whether the job kept the bar; it is the
+    # summary of the recorded runs, recomputed here.
     for entry in results["hosts"]:
-        assert entry["summary"]["passes"], entry["host"]["kind"]
-        assert entry["summary"]["wall_seconds"] <= default_job.WALL_LIMIT
+        passes = default_job.summarize(entry["runs"])["passes"]
+        assert entry["summary"]["passes"] is passes
+        assert f"| {'yes' if passes else 'no'} |" in block
 
 
 def test_summary_reports_the_slowest_run_and_fails_any_run_over_the_bar(default_job):

@@ -46,7 +46,7 @@ def test_never_on_a_cpu_with_avx512():
 
 
 def test_the_default_job_compiles_its_default_run_on_a_cpu_without_avx512():
-    config = make_config()  # shapes: 8,000 images, batch 64, 3 epochs
+    config = make_config()  # shapes: 5,000 images, batch 64, 3 epochs: 237 steps
     steps = -(-config.num_train // config.batch_size) * config.epochs
     assert use_xla(config, 1, steps, gpus=0, avx512=False) is True
     assert use_xla(config, 1, steps, gpus=0, avx512=True) is False
