@@ -31,6 +31,7 @@ from lficam_tf.explain import CAM_METHODS, get_explainer, method_options
 from lficam_tf.explain.classifier_outputs import scores_model
 from lficam_tf.explain.explanation import explain_checked
 from lficam_tf.explain.images import check_images
+from lficam_tf.metrics.road import PERCENTAGES as ROAD_PERCENTAGES
 from lficam_tf.models.outputs import model_kind, native_method
 
 #: Metrics in report order: (key, title, "higher" or "lower" is better).
@@ -279,7 +280,7 @@ def evaluate(
         road: bool. Score ROAD too (B * (2 P + 1) more predictions and
             2 P sparse solves per image and method). Defaults to `True`.
         road_percentages: ROAD's percentages of removed pixels, or None for
-            `lficam_tf.metrics.ROAD_PERCENTAGES` (10, 20, ..., 90, the
+            `lficam_tf.metrics.road.PERCENTAGES` (10, 20, ..., 90, the
             paper's). Defaults to `None`.
         road_noise: float. ROAD's imputation noise in pixel units (0..255).
             Defaults to `2.55`.
@@ -309,7 +310,7 @@ def evaluate(
     warn_if_scaled(images)  # Once per call: 0..1 images pass every check.
     boxes = boxes_from_masks(masks) if masks is not None else None
     if road_percentages is None:
-        road_percentages = metrics.ROAD_PERCENTAGES
+        road_percentages = ROAD_PERCENTAGES
     if pointing_tolerance is None:
         pointing_tolerance = round(15 * min(images.shape[1:3]) / 224)
     say = progress or (lambda message: None)

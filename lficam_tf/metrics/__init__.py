@@ -41,9 +41,6 @@ from lficam_tf.metrics.pointing import (
     pointing_game,
 )
 from lficam_tf.metrics.road import (
-    PERCENTAGES as ROAD_PERCENTAGES,
-)
-from lficam_tf.metrics.road import (
     ROADScores,
     noisy_linear_imputation,
     road,
@@ -58,7 +55,6 @@ __all__ = [
     "BoxLocalization",
     "ConfidenceChange",
     "PerturbationCurves",
-    "ROAD_PERCENTAGES",
     "ROADScores",
     "StabilityMatrix",
     "average_drop",

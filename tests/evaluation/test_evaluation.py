@@ -10,6 +10,7 @@ from lficam_tf import metrics
 from lficam_tf.data import generate_shapes
 from lficam_tf.evaluation import boxes_from_masks, evaluate, methods_for
 from lficam_tf.explain import explain
+from lficam_tf.metrics.road import PERCENTAGES as ROAD_PERCENTAGES
 
 
 def tiny_backbone(seed, size=32):
@@ -102,7 +103,7 @@ def test_metrics_are_those_of_the_explained_maps(shapes):
             atol=1e-4,
         )
     assert result.stability == {}  # one model
-    assert result.config["road_percentages"] == list(metrics.ROAD_PERCENTAGES)
+    assert result.config["road_percentages"] == list(ROAD_PERCENTAGES)
 
     # Without ROAD, the ROAD keys are gone; other percentages change them.
     quick = evaluate(

@@ -25,8 +25,8 @@ def _every_spec(study):
 
 
 def test_datasets_agree_with_the_package():
-    from lficam_tf.backbones.weights import CIFAR10_CLASS_NAMES
     from lficam_tf.data import SHAPES_CLASS_NAMES, SHAPES_IMAGE_SIZE
+    from lficam_tf.presets import CIFAR10_CLASS_NAMES
 
     assert studylib.DATASETS == ("cifar10", "shapes")
     assert studylib.get_dataset("cifar10").class_names == CIFAR10_CLASS_NAMES
