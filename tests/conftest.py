@@ -53,36 +53,3 @@ def cifar10_test_folder(shared_data, tmp_path_factory):
     with tarfile.open(archive) as tar:
         tar.extractall(root, filter="data")
     return root / "test"
-
-
-#: The test files that take longest (`--durations` of the full suite on the
-#: 2-core CI machine, 2026-12-06), longest first. They run first, so that
-#: `-n 2 --dist loadfile` does not end with one worker running a long file
-#: while the other waits: the suite's wall time is about its total over two.
-LONGEST_FIRST = (
-    "tests/experiments/test_experiments.py",
-    "tests/training/test_train_new_backbones.py",
-    "tests/training/test_distributed.py",
-    "tests/training/test_resume.py",
-    "tests/training/test_compare_cams_notebook.py",
-    "tests/models/test_training_ready.py",
-    "tests/training/test_datasets.py",
-    "tests/training/test_notebook.py",
-    "tests/training/test_train_e2e.py",
-    "tests/export/test_outside_keras.py",
-    "tests/export/test_bad_requests.py",
-    "tests/backbones/test_applications_resnets.py",
-    "tests/training/test_load_run.py",
-)
-
-
-def pytest_collection_modifyitems(config, items):
-    """Run the files of `LONGEST_FIRST` first, in its order; the rest after,
-    in collection order."""
-    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-
-    def key(item):
-        path = pathlib.Path(str(item.path)).resolve().relative_to(REPO).as_posix()
-        return rank.get(path, len(rank))
-
-    items.sort(key=key)  # stable: the order within each file is kept
