@@ -15,6 +15,7 @@ import os
 import pathlib
 import sys
 
+import faithfulness
 import studylib
 
 from lficam_tf.choices import METHOD_TITLES
@@ -55,16 +56,6 @@ COLUMN_TITLES = {
     "box_accuracy": "Box localization (IoU ≥ 0.5)",
     "box_iou": "Box IoU",
 }
-
-FAITHFULNESS_KEYS = (
-    "average_drop",
-    "increase_in_confidence",
-    "deletion_auc",
-    "insertion_auc",
-    "road_morf",
-    "road_lerf",
-    "road_combined",
-)
 
 
 def pending(name):
@@ -404,14 +395,14 @@ def blocks(results, out):
             out,
             "faithfulness-cifar10",
             "faithfulness_cifar10.json",
-            FAITHFULNESS_KEYS,
+            faithfulness.KEYS,
         ),
         "faithfulness-shapes": metrics_block(
             results,
             out,
             "faithfulness-shapes",
             "faithfulness_shapes.json",
-            FAITHFULNESS_KEYS,
+            faithfulness.KEYS,
         ),
         "shipped": shipped_block(results, out),
         "fin-width": fin_width_block(results, out),
