@@ -28,7 +28,7 @@ import keras
 
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.registry import BackboneSpec, register_backbone
-from lficam_tf.backbones.resnet import check_stem_stride
+from lficam_tf.backbones.resnet_blocks import check_stem_stride
 from lficam_tf.checks import weights_mismatch_error
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
 
@@ -185,7 +185,7 @@ for _name, (_constructor, _layer, _channels, _stride, _pre) in _APPLICATIONS.ite
             preprocessing=_pre,
             feature_layer=_layer,
             family="applications",
-            options=("stem_stride",) if _name in _STEM_STRIDE else (),
+            options={"stem_stride": 2} if _name in _STEM_STRIDE else {},
             description=_description,
             fin_width=scaled_fin_width(_channels),
         )

@@ -35,8 +35,8 @@ class BackboneSpec:
         build_abn: `build_abn(input_shape, weights, **options)` returning the
             three parts of an Attention Branch Network (extractor, perception
             stage, attention stage), or `None` where ABN is not supported.
-        options: the extra keyword options `build` and `build_abn` accept
-            (e.g. `stem_stride`).
+        options: the extra keyword options `build` and `build_abn` accept,
+            each with its default (e.g. `{"stem_stride": 2}`).
         description: one line for `list_backbones` users.
         post_attention: `post_attention(features_shape)` returning a
             `keras.Model` of the backbone's own layers that follow F in the
@@ -60,7 +60,7 @@ class BackboneSpec:
     feature_layer: str | None = None
     family: str = ""
     build_abn: Callable | None = None
-    options: tuple = ()
+    options: dict = dataclasses.field(default_factory=dict)
     description: str = ""
     post_attention: Callable | None = None
     fin_width: int | None = None
@@ -94,7 +94,7 @@ def list_backbones(pattern="*", abn=False):
     Example:
 
     >>> list_backbones("cifar_resnet*")
-    ['cifar_resnet20', 'cifar_resnet32', 'cifar_resnet56', 'cifar_resnet110']
+    ['cifar_resnet8', 'cifar_resnet20', 'cifar_resnet32', 'cifar_resnet56', 'cifar_resnet110']
     """
     names = [
         name

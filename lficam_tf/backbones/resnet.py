@@ -12,18 +12,14 @@ import keras
 
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.registry import BackboneSpec, register_backbone
-from lficam_tf.backbones.resnet_blocks import conv_bn, staged_backbone
+from lficam_tf.backbones.resnet_blocks import (
+    check_stem_stride,
+    conv_bn,
+    staged_backbone,
+)
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
 
 _BLOCKS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
-
-
-def check_stem_stride(stem_stride):
-    """Raise a `ValueError` unless `stem_stride` is 1 or 2."""
-    if stem_stride not in (1, 2):
-        raise ValueError(
-            f"`stem_stride` must be 1 or 2. Received: stem_stride={stem_stride!r}"
-        )
 
 
 def _parts(depth, input_shape, stem_stride, split):
@@ -78,7 +74,7 @@ for _depth, _blocks in _BLOCKS.items():
             preprocessing="imagenet",
             feature_layer=f"stage4_block{_blocks[-1]}_out",
             family="resnet",
-            options=("stem_stride",),
+            options={"stem_stride": 2},
             description=(
                 f"ImageNet-style ResNet-{_depth}; stem_stride=2 (7x7 maps at 224) "
                 "or 1 (14x14)"

@@ -16,6 +16,14 @@ BN_EPSILON = 1e-5
 BN_MOMENTUM = 0.9
 
 
+def check_stem_stride(stem_stride):
+    """Raise a `ValueError` unless `stem_stride` is 1 or 2."""
+    if stem_stride not in (1, 2):
+        raise ValueError(
+            f"`stem_stride` must be 1 or 2. Received: stem_stride={stem_stride!r}"
+        )
+
+
 def conv_bn(x, filters, kernel_size, stride, name, relu, groups=1):
     """Conv (no bias) -> BN [-> ReLU], padded like PyTorch's `k // 2`.
 

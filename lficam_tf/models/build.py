@@ -119,10 +119,13 @@ def build_model(
             Defaults to `"auto"`. The `fin_*` options apply to
             `head="lficam"` only: another head with a non-default one raises
             a `ValueError`.
-        stem_stride: int or None. The ImageNet-style ResNets only
+        stem_stride: int or None. The ResNets only. ImageNet-style
             (`resnet18/34`, `resnet50/101/152`, `resnet50v2/101v2`): 2 (7x7
-            maps at 224) or 1 (14x14, the authors' last commit; ImageNet
-            weights still load). Defaults to 2.
+            maps at 224, their default) or 1 (14x14, the authors' last
+            commit; ImageNet weights still load). CIFAR (`cifar_resnet*`):
+            1 (the authors', their default) or 2 (64x64 images at the cost
+            of 32x32 ones, 8x8 maps; the default job's). None: the
+            backbone's default (`BackboneSpec.options`). Defaults to None.
         name: str or None. The model's name.
 
     Returns:
@@ -224,7 +227,9 @@ def _registered_backbone(spec, input_shape, weights, head, stem_stride):
             )
         options["stem_stride"] = stem_stride
     input_shape = input_shape or spec.input_shape
-    stride = spec.stride if options.get("stem_stride", 2) == 2 else spec.stride // 2
+    stride = spec.stride
+    if "stem_stride" in options:
+        stride = stride * options["stem_stride"] // spec.options["stem_stride"]
     expected = [math.ceil(d / stride) for d in input_shape[:2]]
     if min(expected) < 2:
         _check_feature_size((None, *expected), input_shape, spec.name, stride)

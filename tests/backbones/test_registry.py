@@ -27,7 +27,8 @@ def test_the_issue_s_backbones_are_registered():
 
 def test_list_backbones_wildcards_natural_order_and_abn_filter():
     assert lficam_tf.list_backbones("cifar_resnet*") == [
-        "cifar_resnet20", "cifar_resnet32", "cifar_resnet56", "cifar_resnet110",
+        "cifar_resnet8", "cifar_resnet20", "cifar_resnet32", "cifar_resnet56",
+        "cifar_resnet110",
     ]  # fmt: skip
     assert lficam_tf.list_backbones("resnet??") == ["resnet18", "resnet34", "resnet50"]
     abn = lficam_tf.list_backbones(abn=True)

@@ -89,4 +89,55 @@ def test_resnet34_and_stem_errors():
     ):
         lficam_tf.build_model("resnet18", 2, stem_stride=3)
     with pytest.raises(ValueError, match="`stem_stride` applies to"):
-        lficam_tf.build_model("cifar_resnet20", 2, stem_stride=1)
+        lficam_tf.build_model("cifar_densenet_bc100", 2, stem_stride=1)
+    with pytest.raises(ValueError, match="`stem_stride` must be 1 or 2"):
+        lficam_tf.build_model("cifar_resnet8", 2, stem_stride=4)
+
+
+def test_cifar_resnet8_has_one_block_per_stage():
+    r8 = lficam_tf.get_backbone_spec("cifar_resnet8").build()
+    outs = [x.name for x in r8.layers if x.name.endswith("_out")]
+    assert outs == ["stage1_block1_out", "stage2_block1_out", "stage3_block1_out"]
+    # Stem 3*3*3*16, then per stage two 3x3 convs and, where the stride or
+    # the channels change, a 1x1 shortcut; each conv followed by a BN.
+    convs = 3 * 3 * 3 * 16 + 2 * 9 * 16 * 16
+    convs += 9 * 16 * 32 + 9 * 32 * 32 + 16 * 32
+    convs += 9 * 32 * 64 + 9 * 64 * 64 + 32 * 64
+    bn_channels = 16 + 2 * 16 + 3 * 32 + 3 * 64
+    assert _trainable(r8) == convs + 2 * bn_channels
+    assert r8.output.shape[1:] == (8, 8, 64)
+
+
+@pytest.mark.parametrize("stem_stride, size", [(1, 16), (2, 8)])
+def test_cifar_resnet_stem_stride_option(stem_stride, size):
+    """stride 2 halves the maps of a 64x64 input and keeps every weight."""
+    model = lficam_tf.build_model(
+        "cifar_resnet8", 6, input_shape=(64, 64, 3), stem_stride=stem_stride
+    )
+    assert model.backbone.output.shape[1:] == (size, size, 64)
+    stem = model.backbone.get_layer("stem_conv")
+    assert stem.strides == (stem_stride, stem_stride)
+    plain = lficam_tf.build_model("cifar_resnet8", 6, input_shape=(64, 64, 3))
+    assert model.count_params() == plain.count_params()
+
+
+def test_cifar_resnet_stride_two_stem_matches_a_numpy_convolution():
+    """The stem sees rows -1, 0, 1 first (PyTorch padding=1) at stride 2."""
+    backbone = lficam_tf.get_backbone_spec("cifar_resnet8").build(
+        input_shape=(8, 8, 3), stem_stride=2
+    )
+    conv = backbone.get_layer("stem_conv")
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(1, 8, 8, 3)).astype("float32")
+    stem_in = backbone.get_layer("stem_pad").input
+    import keras
+
+    got = keras.Model(stem_in, conv.output)(x).numpy()[0]
+    kernel = conv.kernel.numpy()
+    padded = np.pad(x[0], ((1, 1), (1, 1), (0, 0)))
+    want = np.zeros((4, 4, 16), "float32")
+    for i in range(4):
+        for j in range(4):
+            patch = padded[2 * i : 2 * i + 3, 2 * j : 2 * j + 3, :]
+            want[i, j] = np.tensordot(patch, kernel, axes=([0, 1, 2], [0, 1, 2]))
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
