@@ -150,7 +150,13 @@ STUDY_DATASETS = {
     ),
     "shapes": StudyDataset(
         name="shapes",
-        base_recipe={"preset": "shapes", "backbone": "cifar_resnet20"},
+        # The study's shapes models are ResNet-20 with the authors' stem,
+        # whatever the `shapes` preset's (the default job's) backbone is.
+        base_recipe={
+            "preset": "shapes",
+            "backbone": "cifar_resnet20",
+            "stem_stride": None,
+        },
         variants=(
             Variant("s0", seed=0),
             Variant("s1", seed=1),

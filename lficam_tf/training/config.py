@@ -111,7 +111,7 @@ class TrainConfig:
     # --- model ---
     backbone: str = _field(
         "cifar_resnet20",
-        "backbone name: cifar_resnet20/32/56/110, cifar_densenet_bc100, "
+        "backbone name: cifar_resnet8/20/32/56/110, cifar_densenet_bc100, "
         "cifar_resnext29_8x64d, resnet18/34, keras.applications' resnet50/101/152, "
         "resnet50v2/101v2, densenet121/169, efficientnetb0, efficientnetv2b0, "
         "mobilenetv2, convnext_tiny, vgg16/19 (lficam_tf.list_backbones())",
@@ -144,7 +144,8 @@ class TrainConfig:
         None,
         "stem stride of the ImageNet-style ResNets (resnet18/34/50/101/152, "
         "resnet50v2/101v2): 2 (7x7 maps at 224) or 1 (14x14, the authors' last "
-        "commit)",
+        "commit); of the CIFAR ResNets: 1 (the authors') or 2 (64x64 images at "
+        "the cost of 32x32 ones); none: the backbone's default",
     )
 
     # --- optimisation ---
@@ -252,6 +253,13 @@ class TrainConfig:
             values["lr_steps"] = ()
         if schedule not in (None, "cosine") and "warmup_epochs" not in overrides:
             values["warmup_epochs"] = 0.0
+        # A backbone override drops the preset's stem stride, an option of
+        # its backbone (`shapes`: cifar_resnet8's stride-2 stem).
+        backbone = overrides.get("backbone")
+        if backbone not in (None, values.get("backbone")) and (
+            "stem_stride" not in overrides
+        ):
+            values["stem_stride"] = None
         overrides = dict(overrides)
         config_rules.reresolve_weight_decay_mode(values, overrides)
         values.update(overrides)

@@ -174,9 +174,11 @@ def make_optimizer(config, steps_per_epoch):
 
 #: Backbones whose training step XLA made faster on a CPU-only machine
 #: without AVX-512 (docs/PERFORMANCE.md, "XLA"): LFI-CAM cifar_resnet20
-#: +20% at 32x32 and +20-22% at 64x64 (the default job), its baseline head
-#: +7-12%. XLA's CPU convolutions are not oneDNN's: cifar_resnet110 trains
-#: 3-4x slower with it, so a backbone enters this list only once measured.
+#: +20% at 32x32 and +20-22% at 64x64, its baseline head +7-12%. XLA's CPU
+#: convolutions are not oneDNN's: cifar_resnet110 trains 3-4x slower with
+#: it, so a backbone enters this list only once measured. The default job's
+#: cifar_resnet8 with a stride-2 stem gained ~5%, within the noise and less
+#: than the compilation costs: not listed.
 XLA_FASTER_ON_CPU = ("cifar_resnet20",)
 
 #: Fewest training steps for which the automatic setting XLA-compiles on a

@@ -86,6 +86,19 @@ def test_schedule_override_drops_the_presets_schedule_options():
         make_config("cifar", schedule="cosine", lr_steps=(150, 225))
 
 
+def test_backbone_override_drops_the_presets_stem_stride():
+    """`shapes` trains cifar_resnet8 with a stride-2 stem; another backbone
+    gets its own default stem, unless a stem stride is given too."""
+    assert (make_config("shapes").backbone, make_config("shapes").stem_stride) == (
+        "cifar_resnet8",
+        2,
+    )
+    assert make_config("shapes", backbone="mobilenetv2").stem_stride is None
+    assert make_config("shapes", backbone="cifar_resnet8").stem_stride == 2
+    config = make_config("shapes", backbone="cifar_resnet20", stem_stride=2)
+    assert config.stem_stride == 2
+
+
 def test_lr_steps_follow_an_epochs_override():
     assert make_config("cifar", epochs=30).lr_steps == (15, 22)
     # Explicit steps win.
@@ -209,7 +222,7 @@ def test_config_type_error():
             {"schedule": "constant", "warmup_epochs": 1},
             r"`warmup_epochs` applies to schedule=.cosine. only.*--warmup-epochs 0",
         ),
-        ({"warmup_epochs": 3}, r"`warmup_epochs` must be below epochs=3"),
+        ({"warmup_epochs": 5}, r"`warmup_epochs` must be below epochs=5"),
         (
             {"optimizer": "adam", "momentum": 0.8},
             r"`momentum` applies to optimizer='sgd' only.*Drop --momentum",
