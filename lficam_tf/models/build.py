@@ -9,6 +9,7 @@ from lficam_tf.api_export import lficam_export
 from lficam_tf.backbones import weights as weights_lib
 from lficam_tf.backbones.preprocessing import preprocessing_layer
 from lficam_tf.backbones.registry import get_backbone_spec, list_backbones
+from lficam_tf.backbones.resnet_blocks import check_stem_stride
 from lficam_tf.checks import FIN_DEFAULTS, MIN_FEATURE_SIZE
 from lficam_tf.choices import HEADS
 from lficam_tf.layers.feature_importance_network import scaled_fin_width
@@ -225,6 +226,7 @@ def _registered_backbone(spec, input_shape, weights, head, stem_stride):
                 f"`stem_stride` applies to {_stem_stride_backbones()} only. "
                 f"Received: backbone={spec.name!r}, stem_stride={stem_stride!r}"
             )
+        check_stem_stride(stem_stride)
         options["stem_stride"] = stem_stride
     input_shape = input_shape or spec.input_shape
     stride = spec.stride

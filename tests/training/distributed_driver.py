@@ -75,10 +75,10 @@ def main():
         # The weights before training: the same model from the same seed.
         import keras
 
-        import lficam_tf
+        from lficam_tf.training import build_run_model
 
         keras.utils.set_random_seed(0)
-        model = lficam_tf.build_model("cifar_resnet20", 6, input_shape=(32, 32, 3))
+        model = build_run_model(job, 6)
         np.savez(out / "init.npz", **{v.path: v.numpy() for v in model.variables})
     else:
         index = json.loads(os.environ["TF_CONFIG"])["task"]["index"]

@@ -14,6 +14,7 @@ import pytest
 
 from lficam_tf.training import TrainConfig, run_dir
 from lficam_tf.training.cli import build_parser, main
+from lficam_tf.training.presets import get_preset
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 
@@ -26,7 +27,8 @@ def test_help_documents_every_flag():
     for flag in ("--resume", "--list-presets", "--print-config", "--traceback"):
         assert flag in text
     # Defaults are those of the default preset.
-    assert "(default: cifar_resnet20)" in text
+    assert f"(default: {get_preset('shapes')['backbone']})" in text
+    assert f"(default: {get_preset('shapes')['epochs']})" in text
 
 
 def test_print_config_applies_flags_over_the_preset(capsys):

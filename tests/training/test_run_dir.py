@@ -112,7 +112,8 @@ def test_refuses_an_unfinished_run_of_another_config(tmp_path):
     _start(tmp_path / "run", config.replace(epochs=7))
     with pytest.raises(
         ConfigError,
-        match=r"another configuration \(epochs: 7 in the folder, 3 now\).*--resume",
+        match=rf"another configuration \(epochs: 7 in the folder, {config.epochs} "
+        r"now\).*--resume",
     ):
         choose_run_dir(config)
 

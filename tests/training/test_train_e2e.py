@@ -147,8 +147,10 @@ def test_default_job_reduced(tmp_path):
     )
     best_model = keras.models.load_model(out / "best.keras")
     best_logits = best_model.predict(images, batch_size=16, verbose=0)["logits"]
+    # best_test_accuracy is the best epoch's Keras validation metric, a
+    # float32 (0.2 is stored as 0.20000000298...).
     assert np.mean(best_logits.argmax(-1) == labels) == pytest.approx(
-        metrics["best_test_accuracy"], abs=1e-9
+        metrics["best_test_accuracy"], abs=1e-6
     )
 
     # --- the TF Serving export answers like the Keras model ---
